@@ -1,0 +1,44 @@
+"""portal-widgets: visit counters, view counts, hotlines and polls for portals."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service.config import Settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, then extensions, then blueprints, then error handlers.
+
+    `test_config` replaces the environment: PW_* keys are read as variables, other keys
+    go into app.config.
+    """
+    from service import errors, logs, metrics, store
+    from service.limiter import init_app as init_limiter
+    from service.views import health, pages, public
+
+    source: Mapping[str, Any] = os.environ if test_config is None else test_config
+    settings = Settings.from_env({k: str(v) for k, v in source.items() if k.startswith("PW_")})
+    app = Flask(__name__)
+    app.config.update(PW_SETTINGS=settings, MAX_CONTENT_LENGTH=64 * 1024)
+    if test_config is not None:
+        app.config.update({k: v for k, v in test_config.items() if not k.startswith("PW_")})
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+
+    store.init_app(app, settings.redis_url, settings.key_prefix)
+    init_limiter(app, settings)
+    metrics.init_app(app)
+    logs.init_app(app)
+    for blueprint in (health.bp, public.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    errors.init_app(app)
+    return app

@@ -1,0 +1,92 @@
+"""PW_* settings, parsed and validated once at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_URL_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "redis+cluster://")
+
+
+class ConfigError(Exception):
+    """A PW_* variable is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where the data lives; all the management commands need."""
+
+    url: str | None  # None: the embedded Redis of data_dir
+    data_dir: Path
+    key_prefix: str
+
+    @property
+    def embedded_url(self) -> str:
+        """The unix socket URL of the embedded Redis."""
+        return "unix://" + str((self.data_dir / "redis.sock").resolve())
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StorageSettings:
+        """PW_REDIS_URL, PW_DATA_DIR and PW_KEY_PREFIX, validated."""
+        url = env.get("PW_REDIS_URL") or None
+        if url is not None and not url.startswith(_URL_SCHEMES):
+            raise ConfigError("PW_REDIS_URL must start with one of " + ", ".join(_URL_SCHEMES))
+        prefix = env.get("PW_KEY_PREFIX") or "pw"
+        if not _PREFIX_RE.match(prefix):
+            raise ConfigError("PW_KEY_PREFIX must be 1-32 characters of letters, digits, _ or -")
+        return cls(url=url, data_dir=Path(env.get("PW_DATA_DIR") or "./var"), key_prefix=prefix)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    secret_key: str
+    redis_url: str
+    data_dir: Path
+    key_prefix: str = "pw"
+    trusted_proxies: int = 0
+    metrics_token: str | None = None
+    poll_max_votes_per_ip: int = 20
+    embedded: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Parse the environment strictly; raise ConfigError naming the bad variable."""
+        env = os.environ if env is None else env
+        secret = env.get("PW_SECRET_KEY", "")
+        if not secret:
+            raise ConfigError("PW_SECRET_KEY is required (use `portal-widgets serve --dev` to try)")
+        if len(secret) < 16:
+            raise ConfigError("PW_SECRET_KEY must be at least 16 characters")
+        storage = StorageSettings.from_env(env)
+        metrics_token = env.get("PW_METRICS_TOKEN") or None
+        if metrics_token is not None and len(metrics_token) < 16:
+            raise ConfigError("PW_METRICS_TOKEN must be at least 16 characters")
+        return cls(
+            secret_key=secret,
+            redis_url=storage.url or storage.embedded_url,
+            data_dir=storage.data_dir,
+            key_prefix=storage.key_prefix,
+            trusted_proxies=_int(env, "PW_TRUSTED_PROXIES", 0, 0, 10),
+            metrics_token=metrics_token,
+            poll_max_votes_per_ip=_int(env, "PW_POLL_MAX_VOTES_PER_IP", 20, 1, 1_000_000),
+            embedded=storage.url is None,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value

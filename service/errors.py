@@ -1,0 +1,120 @@
+"""Domain errors and the one JSON error handler for every failure."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from service.store.errors import StorageUnavailable
+
+log = logging.getLogger("service")
+
+
+class DomainError(Exception):
+    """A refused request; `status` and a short lowercase reason."""
+
+    status = 400
+
+    def __init__(self, reason: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.headers = headers or {}
+
+
+class Invalid(DomainError):
+    """Bad input (400)."""
+
+
+class Unauthorized(DomainError):
+    """No or unknown credentials (401)."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    """Not allowed for this caller (403)."""
+
+    status = 403
+
+
+class NotFound(DomainError):
+    """Unknown site, poll, hotline or page (404)."""
+
+    status = 404
+
+
+class Conflict(DomainError):
+    """The state forbids it (409)."""
+
+    status = 409
+
+
+class TooLarge(DomainError):
+    """Body too large (413)."""
+
+    status = 413
+
+
+class Unsupported(DomainError):
+    """Wrong content type (415)."""
+
+    status = 415
+
+
+class TooMany(DomainError):
+    """A limit other than the rate limiter's (429)."""
+
+    status = 429
+
+
+_SHORT = {
+    404: "not found",
+    405: "method not allowed",
+    413: "body too large",
+    414: "uri too long",
+    415: "unsupported content type",
+    431: "request headers too large",
+}
+
+
+def error_response(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
+    """`{"error": reason}` with the status."""
+    response = jsonify(error=reason)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the JSON handlers: no HTML error pages, no stack traces to clients."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return error_response(exc.status, exc.reason, exc.headers)
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage(exc: StorageUnavailable) -> Response:
+        log.warning("storage unavailable during %s", exc.operation)
+        return error_response(503, "storage unavailable", {"Retry-After": "5"})
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if status == 429:
+            reason = "rate limited"
+        else:
+            reason = _SHORT.get(status) or (exc.name or "error").lower()
+        response = error_response(status, reason)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        if status == 429:
+            response.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or 60)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error")
+        return error_response(500, "internal error")

@@ -1,0 +1,31 @@
+"""gunicorn settings used by `portal-widgets serve` (flags and PW_WORKERS/PW_THREADS override)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# 2 cores: two worker processes with a few threads each; Redis calls release the GIL.
+workers = int(os.environ.get("PW_WORKERS", "2"))
+threads = int(os.environ.get("PW_THREADS", "4"))
+worker_class = "gthread"
+bind = os.environ.get("PW_BIND", "127.0.0.1:8000")
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Our own JSON access line (service.logs) replaces gunicorn's, which would print client IPs.
+accesslog = None
+errorlog = "-"
+loglevel = "info"
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+forwarded_allow_ips = "127.0.0.1"
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Tell prometheus-client that a dead worker's live gauges no longer count."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

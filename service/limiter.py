@@ -1,0 +1,37 @@
+"""The rate limiter (flask-limiter on the same Redis)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from service.config import Settings
+from service.store.client import CONNECT_TIMEOUT, SOCKET_TIMEOUT, limiter_storage_uri
+
+# Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
+# so the per-IP budget for page loads is generous; it only stops a single client hammering.
+HITS_LIMIT = "600/minute"
+READS_LIMIT = "1200/minute"
+VOTES_LIMIT = "10/minute"
+CLICKS_LIMIT = "120/minute"
+ADMIN_FAILURES_LIMIT = "20/minute"
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Bind the limiter: Redis storage, in-memory fallback while Redis is down."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings.redis_url))
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": CONNECT_TIMEOUT},
+    )
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{settings.key_prefix}-limiter")
+    app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    # A Redis outage must not turn every request into a 500: the limiter falls back to
+    # per-process memory and the routes themselves answer 503.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)

@@ -1,0 +1,110 @@
+"""Prometheus metrics (multiprocess-aware) and the /metrics view."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+REQUESTS = Counter(
+    "pw_http_requests_total", "HTTP requests by route template", ["route", "method", "status"]
+)
+DURATION = Histogram(
+    "pw_http_request_duration_seconds", "Request duration by route template", ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+HITS = Counter("pw_hits_total", "Page loads by result", ["site", "result"])
+VOTES = Counter("pw_votes_total", "Poll votes by result", ["site", "result"])
+REDIS_ERRORS = Counter("pw_redis_errors_total", "Failed Redis operations", ["operation"])
+RATE_LIMITED = Counter("pw_rate_limited_total", "Requests refused by the rate limiter", ["route"])
+HOTLINE_CLICKS = Counter("pw_hotline_clicks_total", "Taps on hotline numbers", ["site"])
+PAGES_DROPPED = Counter(
+    "pw_pages_dropped_total", "Page views not tracked per page (max_pages reached)", ["site"]
+)
+
+bp = Blueprint("metrics", __name__)
+
+
+class OnlineCollector(Collector):
+    """pw_online_visitors{site}, read from Redis at scrape time."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from service import sites, visits
+        from service.store import StorageUnavailable, get_store
+
+        family = GaugeMetricFamily("pw_online_visitors", "Visitors online now", labels=["site"])
+        with self.app.app_context():
+            store = get_store()
+            now = datetime.now(UTC)
+            try:
+                for site in sites.list_sites(store):
+                    family.add_metric([site.id], visits.online(store, site, now=now))
+            except StorageUnavailable:
+                pass
+        yield family
+
+
+def route_label() -> str:
+    """The matched route template; never the raw path."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else "unmatched"
+
+
+def init_app(app: Flask) -> None:
+    """Time every request and serve /metrics."""
+
+    @app.before_request
+    def _start() -> None:
+        g.pw_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("pw_started")
+        route = route_label()
+        if started is not None:
+            DURATION.labels(route=route).observe(time.perf_counter() - started)
+        REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
+        if response.status_code == 429:
+            RATE_LIMITED.labels(route=route).inc()
+        return response
+
+    app.register_blueprint(bp)
+
+
+@bp.get("/metrics")
+def metrics_view() -> Response:
+    """Prometheus text: all workers' metrics plus online visitors from Redis."""
+    token = current_app.config["PW_SETTINGS"].metrics_token
+    if token is not None:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            from service.errors import Unauthorized
+
+            raise Unauthorized("invalid token", {"WWW-Authenticate": "Bearer"})
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # A fresh registry per scrape reads every worker's files (multiprocess mode).
+        base = CollectorRegistry()
+        multiprocess.MultiProcessCollector(base)  # type: ignore[no-untyped-call]
+    else:
+        base = REGISTRY
+    online = CollectorRegistry()
+    online.register(OnlineCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
+    return Response(generate_latest(base) + generate_latest(online), mimetype=CONTENT_TYPE_LATEST)

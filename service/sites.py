@@ -1,0 +1,166 @@
+"""Sites: one portal each, with validated settings and a short in-process cache."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from service.errors import Invalid, NotFound
+from service.store import Store
+from service.store import records
+
+SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Settings change rarely; caching them keeps a hit at one Redis round trip. A change made
+# by the admin reaches every worker within this many seconds.
+CACHE_SECONDS = 5.0
+MAX_ORIGINS = 50
+
+_INT_RANGES = {
+    "online_window_seconds": (30, 3600),
+    "session_timeout_seconds": (60, 86400),
+    "pageview_dedupe_seconds": (0, 86400),
+    "max_pages": (1, 1_000_000),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """A site's settings; every field has the contract's default."""
+
+    id: str
+    name: str = ""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    origins: tuple[str, ...] = field(default_factory=tuple)
+    online_window_seconds: int = 300
+    session_timeout_seconds: int = 1800
+    pageview_dedupe_seconds: int = 600
+    max_pages: int = 50000
+    locale: str = "vi"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's timezone."""
+        return ZoneInfo(self.timezone)
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as the API shows them."""
+        data = asdict(self)
+        data["name"] = self.name or self.id
+        data["origins"] = list(self.origins)
+        return data
+
+
+SETTING_NAMES = tuple(name for name in Site.__dataclass_fields__ if name != "id")
+
+
+def check_site_id(site_id: str) -> str:
+    """The id, or NotFound: a malformed id can name no site."""
+    if not SITE_ID_RE.match(site_id):
+        raise NotFound("unknown site")
+    return site_id
+
+
+def _origin(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 200:
+        raise Invalid("origins must be a list of origins like https://example.gov.vn")
+    parts = urlsplit(value.strip().lower())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise Invalid(f"invalid origin: {value[:80]}")
+    if parts.query or parts.fragment or parts.username:
+        raise Invalid(f"invalid origin: {value[:80]}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked settings from `changes`; Invalid names the first bad one."""
+    if not isinstance(changes, Mapping):
+        raise Invalid("settings must be an object")
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in SETTING_NAMES:
+            raise Invalid(f"unknown setting: {str(name)[:40]}")
+        if name == "name":
+            if not isinstance(value, str) or not 1 <= len(value.strip()) <= 200:
+                raise Invalid("name must be 1-200 characters")
+            clean[name] = value.strip()
+        elif name == "timezone":
+            try:
+                if not isinstance(value, str) or not value or ".." in value:
+                    raise ValueError
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise Invalid("timezone must be an IANA zone such as Asia/Ho_Chi_Minh") from None
+            clean[name] = value
+        elif name == "origins":
+            if not isinstance(value, list | tuple) or len(value) > MAX_ORIGINS:
+                raise Invalid(f"origins must be a list of at most {MAX_ORIGINS} origins")
+            clean[name] = tuple(dict.fromkeys(_origin(v) for v in value))
+        elif name == "locale":
+            if value not in ("vi", "en"):
+                raise Invalid("locale must be vi or en")
+            clean[name] = value
+        else:
+            low, high = _INT_RANGES[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise Invalid(f"{name} must be an integer from {low} to {high}")
+            clean[name] = value
+    return clean
+
+
+def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Site, bool]:
+    """Create the site or update the settings named in `changes`; (site, created)."""
+    if not SITE_ID_RE.match(site_id):
+        raise Invalid("site id must match ^[a-z0-9][a-z0-9-]{0,62}$")
+    clean = validate(changes)
+    existing = records.load_site(store, site_id)
+    merged = {**(existing or {}), **clean}
+    site = _build(site_id, merged)
+    records.save_site(store, site_id, site.to_json())
+    store.site_cache.pop(site_id, None)
+    return site, existing is None
+
+
+def _build(site_id: str, data: Mapping[str, Any]) -> Site:
+    known = {k: v for k, v in data.items() if k in SETTING_NAMES}
+    if "origins" in known:
+        known["origins"] = tuple(known["origins"])
+    if known.get("name") == site_id:
+        known["name"] = ""
+    return Site(id=site_id, **known)
+
+
+def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
+    """The site, or NotFound; public requests may read it from the cache."""
+    check_site_id(site_id)
+    now = time.monotonic()
+    if cached:
+        hit = store.site_cache.get(site_id)
+        if hit is not None and hit[0] > now:
+            site: Site | None = hit[1]
+            if site is None:
+                raise NotFound("unknown site")
+            return site
+    data = records.load_site(store, site_id)
+    found = _build(site_id, data) if data is not None else None
+    store.site_cache[site_id] = (now + CACHE_SECONDS, found)
+    if found is None:
+        raise NotFound("unknown site")
+    return found
+
+
+def list_sites(store: Store) -> list[Site]:
+    """Every site, sorted by id."""
+    return [_build(sid, data) for sid, data in records.load_sites(store)]
+
+
+def delete_site(store: Store, site_id: str, *, purge: bool = False) -> None:
+    """Remove the site; with purge, every key of the site too."""
+    get_site(store, site_id, cached=False)
+    records.delete_site(store, site_id, purge=purge)
+    store.site_cache.pop(site_id, None)
+

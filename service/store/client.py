@@ -1,0 +1,77 @@
+"""Build a redis-py client from PW_REDIS_URL with short timeouts and few retries."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+# redis-py's defaults (no socket timeout, several retries) turn an outage into hung workers;
+# a few hundred milliseconds and one retry give a fast 503 instead.
+SOCKET_TIMEOUT = 0.5
+CONNECT_TIMEOUT = 0.5
+
+
+def _retry() -> Retry:
+    return Retry(ExponentialBackoff(cap=0.1, base=0.02), 1)
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "socket_timeout": SOCKET_TIMEOUT,
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+        "retry": _retry(),
+        "decode_responses": True,
+        "health_check_interval": 15,
+    }
+
+
+def _hosts(netloc: str) -> list[tuple[str, int]]:
+    hosts = []
+    for part in netloc.rsplit("@", 1)[-1].split(","):
+        host, _, port = part.rpartition(":")
+        hosts.append((host.strip("[]") or "localhost", int(port or 6379)))
+    return hosts
+
+
+def make_client(url: str) -> redis.Redis | RedisCluster:
+    """A client for redis://, rediss://, unix://, redis+sentinel:// or redis+cluster://."""
+    parts = urlsplit(url)
+    password = parts.password
+    if parts.scheme == "redis+cluster":
+        nodes = [ClusterNode(host, port) for host, port in _hosts(parts.netloc)]
+        return RedisCluster(
+            startup_nodes=nodes,
+            password=password,
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            decode_responses=True,
+            retry=_retry(),
+        )
+    if parts.scheme == "redis+sentinel":
+        # redis+sentinel://[:password@]host:port[,host:port]/service_name[/db]
+        path = [p for p in parts.path.split("/") if p]
+        service = path[0] if path else "mymaster"
+        db = int(path[1]) if len(path) > 1 else 0
+        sentinel = Sentinel(
+            _hosts(parts.netloc),
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+        )
+        return sentinel.master_for(service, password=password, db=db, **_common())
+    query = parse_qs(parts.query)
+    if "socket_timeout" in query or "retry" in query:
+        raise ValueError("timeouts are set by the service; remove them from PW_REDIS_URL")
+    return redis.Redis.from_url(url, **_common())
+
+
+def limiter_storage_uri(url: str) -> str:
+    """The `limits` storage URI that reaches the same Redis."""
+    if url.startswith("unix://"):
+        return "redis+unix://" + url[len("unix://"):]
+    return url

@@ -1,0 +1,123 @@
+"""Every Redis key string. Site keys carry the site id as a hash tag: `pw:{site}:...`."""
+
+from __future__ import annotations
+
+
+class Keys:
+    """Builds keys under one prefix; the only place key strings are written."""
+
+    def __init__(self, prefix: str = "pw") -> None:
+        self.prefix = prefix
+
+    # global keys (one slot each; never used together with a site's keys in one step)
+    def sites(self) -> str:
+        """Set of all site ids."""
+        return f"{self.prefix}:sites"
+
+    def salt(self, day: str) -> str:
+        """The random salt of one calendar day, shared by all instances."""
+        return f"{self.prefix}:salt:{day}"
+
+    def tokens(self) -> str:
+        """Hash of admin token name -> JSON record (hash, scope, created)."""
+        return f"{self.prefix}:tokens"
+
+    # per-site keys
+    def _site(self, site: str, *parts: str) -> str:
+        return ":".join((f"{self.prefix}:{{{site}}}", *parts))
+
+    def settings(self, site: str) -> str:
+        """Hash of the site's settings."""
+        return self._site(site, "settings")
+
+    def once(self, site: str, request_id: str) -> str:
+        """Idempotency marker of one request, so a retried script never counts twice."""
+        return self._site(site, "once", request_id)
+
+    def session(self, site: str, visitor: str) -> str:
+        """Exists while the visitor's visit is open."""
+        return self._site(site, "session", visitor)
+
+    def dedupe(self, site: str, visitor: str, path_hash: str) -> str:
+        """Exists while a reload of this page by this visitor is not another view."""
+        return self._site(site, "seen", visitor, path_hash)
+
+    def online(self, site: str) -> str:
+        """Sorted set visitor -> last activity (ms)."""
+        return self._site(site, "online")
+
+    def total(self, site: str) -> str:
+        """Hash {v, p} of all-time measured visits and pageviews."""
+        return self._site(site, "total")
+
+    def counter(self, site: str, period: str) -> str:
+        """Hash {v, p} for one week (2026-W48), month (2026-11) or year (2026)."""
+        return self._site(site, "c", period)
+
+    def history(self, site: str, year: str) -> str:
+        """Hash of daily figures of one local year: fields MM-DD:v, MM-DD:p, MM-DD:u."""
+        return self._site(site, "hist", year)
+
+    def uniques(self, site: str, period: str) -> str:
+        """HyperLogLog of visitor ids for a day, week, month or year."""
+        return self._site(site, "hll", period)
+
+    def imported(self, site: str) -> str:
+        """Hash of admin-set baselines: v:total, v:year, v:year:id, ..."""
+        return self._site(site, "imported")
+
+    def pages(self, site: str) -> str:
+        """Hash path -> all-time views."""
+        return self._site(site, "pages")
+
+    def titles(self, site: str) -> str:
+        """Hash path -> last title seen."""
+        return self._site(site, "titles")
+
+    def top(self, site: str, period: str) -> str:
+        """Sorted set path -> views in one day, week, month or year."""
+        return self._site(site, "top", period)
+
+    def dropped(self, site: str) -> str:
+        """Count of page views not tracked per page because of max_pages."""
+        return self._site(site, "dropped")
+
+    def hotlines(self, site: str) -> str:
+        """JSON document: the box title and the ordered hotline list."""
+        return self._site(site, "hotlines")
+
+    def hotline_clicks(self, site: str) -> str:
+        """Hash hotline id -> clicks."""
+        return self._site(site, "hotline-clicks")
+
+    def polls(self, site: str) -> str:
+        """Sorted set of poll ids by creation time."""
+        return self._site(site, "polls")
+
+    def current_poll(self, site: str) -> str:
+        """Id of the poll that `current` means."""
+        return self._site(site, "poll-current")
+
+    def poll(self, site: str, poll: str) -> str:
+        """JSON definition of one poll."""
+        return self._site(site, "poll", poll)
+
+    def poll_tally(self, site: str, poll: str) -> str:
+        """Hash option id -> votes, plus `_total` (ballots)."""
+        return self._site(site, "poll", poll, "tally")
+
+    def poll_voters(self, site: str, poll: str) -> str:
+        """Set of keyed hashes of browser tokens that voted."""
+        return self._site(site, "poll", poll, "voters")
+
+    def poll_ips(self, site: str, poll: str) -> str:
+        """Hash keyed hash of client IP -> votes from it."""
+        return self._site(site, "poll", poll, "ips")
+
+    def poll_nonces(self, site: str, poll: str) -> str:
+        """Sorted set of used ticket nonces by expiry."""
+        return self._site(site, "poll", poll, "nonces")
+
+    def site_pattern(self, site: str) -> str:
+        """SCAN pattern matching every key of one site (for purge)."""
+        return self._site(site, "*")

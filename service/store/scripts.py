@@ -1,0 +1,21 @@
+"""Lua scripts, shipped as .lua files beside this module and registered once per client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).parent
+
+
+def _source(*names: str) -> str:
+    return "\n".join((_HERE / name).read_text(encoding="utf-8") for name in names)
+
+
+class Scripts:
+    """Registered scripts; redis-py re-sends the source after NOSCRIPT (flush or restart)."""
+
+    def __init__(self, client: Any) -> None:
+        self.hit = client.register_script(_source("stats.lua", "hit.lua"))
+        self.stats = client.register_script(_source("stats.lua", "stats_only.lua"))
+        self.vote = client.register_script(_source("vote.lua"))

@@ -1,0 +1,1 @@
+"""HTTP views: they know requests and responses, and call the domain modules."""

@@ -1,0 +1,179 @@
+"""Request helpers shared by the views: JSON bodies, text fields, site lookup, CORS."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, g, request
+from crawlerdetect import CrawlerDetect
+
+from service import sites
+from service.errors import Forbidden, Invalid, TooLarge, Unsupported
+from service.sites import Site
+from service.store import get_store
+
+MAX_BODY = 4096
+MAX_PATH = 512
+MAX_TITLE = 200
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_CRAWLERS = CrawlerDetect()
+EXPOSED = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def json_body(max_bytes: int = MAX_BODY) -> dict[str, Any]:
+    """The request body as a JSON object (application/json or text/plain); {} when empty."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise TooLarge("body too large")
+    data = request.get_data(cache=True)
+    if len(data) > max_bytes:
+        raise TooLarge("body too large")
+    if not data.strip():
+        return {}
+    if request.mimetype not in ("application/json", "text/plain"):
+        raise Unsupported("body must be application/json or text/plain")
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise Invalid("body is not utf-8") from None
+    except (ValueError, RecursionError):
+        raise Invalid("malformed json") from None
+    if not isinstance(value, dict):
+        raise Invalid("body must be a json object")
+    return value
+
+
+def text(value: Any, name: str, *, max_len: int, required: bool = False) -> str | None:
+    """A clean single-line string field (control characters removed), or None."""
+    if value is None:
+        if required:
+            raise Invalid(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"{name} is not valid unicode") from None
+    cleaned = " ".join(_CONTROL_RE.sub(" ", value).split())
+    if required and not cleaned:
+        raise Invalid(f"{name} is required")
+    return cleaned[:max_len]
+
+
+def page_path(value: Any) -> str:
+    """A page path: query and fragment stripped, at most 512 characters; default `/`."""
+    if value is None or value == "":
+        return "/"
+    if not isinstance(value, str) or len(value) > 4 * MAX_PATH:
+        raise Invalid("path must be a string of at most 2048 characters")
+    path = value.split("#", 1)[0].split("?", 1)[0]
+    if not path.startswith("/"):
+        raise Invalid("path must start with /")
+    if _CONTROL_RE.search(path):
+        raise Invalid("path must not contain control characters")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid("path is not valid unicode") from None
+    return path[:MAX_PATH]
+
+
+def browser_token(value: Any) -> str:
+    """The embed script's random browser token, or '' when absent."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not _TOKEN_RE.match(value):
+        raise Invalid("token must be 8-64 characters of letters, digits, - or _")
+    return value
+
+
+def load_site(site_id: str) -> Site:
+    """The site of a public request (404 when unknown), remembered for CORS."""
+    site = sites.get_site(get_store(), site_id)
+    g.pw_site = site
+    return site
+
+
+def request_origin() -> str | None:
+    """The page's origin: Origin, or the Referer's origin when Origin is absent."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        return origin.lower()
+    referer = request.headers.get("Referer")
+    if referer:
+        parts = urlsplit(referer)
+        if parts.scheme and parts.netloc:
+            return f"{parts.scheme}://{parts.netloc}".lower()
+    return None
+
+
+def check_origin(site: Site) -> None:
+    """Refuse a request from a page outside the site's allowed origins."""
+    if not site.origins:
+        return
+    origin = request_origin()
+    if origin is not None and origin not in site.origins:
+        raise Forbidden("origin not allowed")
+
+
+def not_counted_reason() -> str | None:
+    """'bot' for crawlers, prefetch/prerender and requests without a User-Agent."""
+    agent = request.headers.get("User-Agent", "").strip()
+    if not agent:
+        return "bot"
+    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
+    if "prefetch" in purpose or "prerender" in purpose:
+        return "bot"
+    if _CRAWLERS.is_crawler(agent[:1024]):
+        return "bot"
+    return None
+
+
+def user_agent() -> str:
+    """The User-Agent, bounded; used only inside the visitor hash."""
+    return request.headers.get("User-Agent", "")[:1024]
+
+
+def client_ip() -> str:
+    """The client address (ProxyFix has applied PW_TRUSTED_PROXIES)."""
+    return request.remote_addr or ""
+
+
+def add_cors(response: Response) -> Response:
+    """CORS for public routes: the site's allowed origin or `*`, never credentials."""
+    site: Site | None = g.get("pw_site")
+    origin = request.headers.get("Origin", "").lower()
+    if site is not None and site.origins:
+        if origin in site.origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+        response.vary.add("Origin")
+    else:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within bounds."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise Invalid(f"{name} must be from {low} to {high}")
+    return value

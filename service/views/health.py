@@ -1,0 +1,39 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from service.errors import error_response
+from service.store import StorageUnavailable, get_store
+
+bp = Blueprint("health", __name__)
+EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
+            "volatile-random", "volatile-ttl")
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """200 while the process runs."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """200 when Redis answers PING; a warning when its eviction policy can delete counters."""
+    store = get_store()
+    try:
+        seconds = store.ping()
+        policy = store.eviction_policy()
+    except StorageUnavailable:
+        response = error_response(503, "storage unavailable", {"Retry-After": "5"})
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    body: dict[str, object] = {"status": "ok", "redis_ms": round(seconds * 1000, 2)}
+    if policy in EVICTING:
+        body["warning"] = (
+            f"redis maxmemory-policy is {policy}: counters may be evicted; use noeviction"
+        )
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response

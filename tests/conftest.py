@@ -1,0 +1,99 @@
+"""Fixtures: one real redis-server per session (flushed per test), the app, a client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import create_app, sites
+from service.store import Store, get_store
+from tests.redis_proc import RedisProcess
+
+SECRET = "test-secret-key-0123456789abcdef"
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    with server.client() as client:
+        if client.dbsize() != 0:  # never flush a database we did not create
+            server.stop()
+            pytest.exit("refusing to run: the test Redis database is not empty", 3)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "redis_server" in request.fixturenames:
+        server: RedisProcess = request.getfixturevalue("redis_server")
+        if server.proc is not None and server.proc.poll() is None:
+            with server.client() as client:
+                client.flushall()
+
+
+def make_app(url: str, **extra: Any) -> Flask:
+    config: dict[str, Any] = {"PW_REDIS_URL": url, "PW_SECRET_KEY": SECRET, "TESTING": True}
+    config.update(extra)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(redis_server: RedisProcess) -> Flask:
+    return make_app(redis_server.url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def store(app: Flask) -> Iterator[Store]:
+    with app.app_context():
+        yield get_store()
+
+
+@pytest.fixture
+def site(store: Store) -> sites.Site:
+    created, _ = sites.put_site(store, "thanhxuan", {"name": "Quận Thanh Xuân"})
+    return created
+
+
+def at(text: str) -> datetime:
+    """An aware instant from ISO text (offset required)."""
+    value = datetime.fromisoformat(text)
+    assert value.tzinfo is not None
+    return value.astimezone(UTC)
+
+
+def raw_keys(server: RedisProcess) -> list[str]:
+    with server.client() as client:
+        return sorted(client.keys("*"))
+
+
+def post_hit(client: FlaskClient, site_id: str = "thanhxuan", *, ip: str = "203.0.113.7",
+             ua: str = BROWSER, headers: dict[str, str] | None = None, **body: Any) -> Any:
+    import json
+
+    hdrs = {"User-Agent": ua, **(headers or {})}
+    return client.post(f"/api/v1/sites/{site_id}/hits", data=json.dumps(body),
+                       content_type="text/plain;charset=UTF-8", headers=hdrs,
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "var"
+    path.mkdir()
+    return path

@@ -1,0 +1,71 @@
+"""A real redis-server process for tests, on a unix socket in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from service.embedded import redis_binary
+
+
+class RedisProcess:
+    """One redis-server; stop/cont/kill/restart for outage tests."""
+
+    def __init__(self, directory: Path, *extra: str) -> None:
+        self.dir = directory
+        self.socket = directory / "redis.sock"
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(unix_socket_path=str(self.socket), decode_responses=True,
+                           socket_timeout=5)
+
+    def start(self) -> RedisProcess:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.socket.exists():
+            self.socket.unlink()
+        self.proc = subprocess.Popen(
+            [redis_binary(), "--port", "0", "--unixsocket", str(self.socket),
+             "--dir", str(self.dir), "--save", "", "--maxmemory-policy", "noeviction",
+             "--logfile", str(self.dir / "redis.log"), *self.extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with self.client() as c:
+                    c.ping()
+                return self
+            except (redis.ConnectionError, redis.BusyLoadingError, FileNotFoundError):
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def pause(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
