@@ -56,12 +56,22 @@ def _prepare_metrics_dir(env: dict[str, str], data_dir: Path) -> None:
     env["PROMETHEUS_MULTIPROC_DIR"] = str(path.resolve())
 
 
+def _dev_secret(data_dir: Path) -> str:
+    """A throw-away secret for --dev, kept in the data dir so a restart keeps visitor ids."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "dev-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+        print(f"serve --dev: generated a throw-away PW_SECRET_KEY in {path}", file=sys.stderr)
+    return path.read_text().strip()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run gunicorn; without PW_REDIS_URL, start and stop the embedded Redis around it."""
     env = dict(os.environ)
     if args.dev and not env.get("PW_SECRET_KEY"):
-        env["PW_SECRET_KEY"] = secrets.token_urlsafe(32)
-        print("serve --dev: using a throw-away PW_SECRET_KEY", file=sys.stderr)
+        env["PW_SECRET_KEY"] = _dev_secret(StorageSettings.from_env(env).data_dir)
     settings = Settings.from_env(env)
     embedded: EmbeddedRedis | None = None
     if settings.embedded:

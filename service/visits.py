@@ -89,12 +89,13 @@ def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
     """Count one page load; None when the site vanished meanwhile."""
     p = periods_of(now, site.tz)
     path_hash = hashlib.sha256(path.encode()).hexdigest()[:16]
-    raw = counting.hit(
+    keys, args = counting.hit_call(
         store, site.id, p, now_ms=_ms(now), window_s=site.online_window_seconds,
         visitor=visitor, request_id=request_id or uuid.uuid4().hex, path_hash=path_hash,
         session_s=site.session_timeout_seconds, dedupe_s=site.pageview_dedupe_seconds,
         path=path, title=title, max_pages=site.max_pages,
     )
+    raw = counting.hit(store, keys, args)
     if raw is None:
         return None
     return HitResult(

@@ -39,12 +39,12 @@ def daily_salt(store: Store, day: str) -> str:
     return salt
 
 
-def hit(
+def hit_call(
     store: Store, site: str, p: Periods, *, now_ms: int, window_s: int, visitor: str,
     request_id: str, path_hash: str, session_s: int, dedupe_s: int, path: str, title: str,
     max_pages: int,
-) -> list[Any] | None:
-    """Run hit.lua; None when the site no longer exists."""
+) -> tuple[list[str], list[Any]]:
+    """KEYS and ARGV of hit.lua (also used pipelined by the benchmark)."""
     k = store.keys
     keys = _stat_keys(store, site, p) + [
         k.settings(site), k.once(site, request_id), k.session(site, visitor),
@@ -54,8 +54,15 @@ def hit(
     ]
     args = [
         now_ms, window_s * 1000, p.day_field, visitor, session_s, dedupe_s, path, title,
-        max_pages, p.expire_day, p.expire_week, p.expire_month, p.expire_year, ONCE_SECONDS,
+        max_pages, *(at * 1000 - now_ms for at in
+                     (p.expire_day, p.expire_week, p.expire_month, p.expire_year)),
+        ONCE_SECONDS,
     ]
+    return keys, args
+
+
+def hit(store: Store, keys: list[str], args: list[Any]) -> list[Any] | None:
+    """Run hit.lua; None when the site no longer exists."""
     with store.guard("hit"):
         result: list[Any] = store.scripts.hit(keys=keys, args=args)
     if result[0] == -1:
@@ -80,7 +87,7 @@ def heartbeat(store: Store, site: str, visitor: str, *, now_ms: int, window_s: i
         pipe = store.redis.pipeline(transaction=True)
         pipe.zadd(k.online(site), {visitor: now_ms}, xx=True)
         pipe.pexpire(k.online(site), window_s * 1000)
-        pipe.expire(k.session(site, visitor), session_s)
+        pipe.set(k.session(site, visitor), now_ms, xx=True, px=session_s * 1000)
         pipe.execute()
 
 

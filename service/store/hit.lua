@@ -1,13 +1,14 @@
 -- hit: record one page load and return the stats, atomically, in one round trip.
 -- KEYS[1..11] as read_stats (stats.lua)
 -- KEYS[12] site settings (must exist)   KEYS[13] once marker of this request
--- KEYS[14] visitor's session            KEYS[15] dedupe marker (visitor, path)
+-- KEYS[14] visitor's last activity (ms)  KEYS[15] last counted view (ms) of (visitor, path)
 -- KEYS[16] pages hash path->views       KEYS[17] titles hash path->title
 -- KEYS[18..21] top pages zsets of day, week, month, year
 -- KEYS[22] dropped counter (views not tracked per page because of max_pages)
 -- ARGV[1..3] as read_stats    ARGV[4] visitor id   ARGV[5] session timeout (s)
 -- ARGV[6] dedupe window (s, 0 = none)   ARGV[7] path   ARGV[8] title ('' = keep)
--- ARGV[9] max pages   ARGV[10..13] expire-at (unix s) of day, week, month, year keys
+-- ARGV[9] max pages   ARGV[10..13] lifetimes (ms from now) of day, week, month, year keys
+-- (relative, so that `now` is a parameter: a test may stand on any date)
 -- ARGV[14] once marker lifetime (s)
 -- Returns {status (1 ok, -1 unknown site), counted (0/1), page views, dropped (0/1), stats}
 if redis.call('EXISTS', KEYS[12]) == 0 then
@@ -30,15 +31,20 @@ else
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - window))
   redis.call('PEXPIRE', KEYS[1], window)
 
-  local dedupe = tonumber(ARGV[6])
-  if dedupe <= 0 or redis.call('SET', KEYS[15], '1', 'NX', 'EX', dedupe) then
+  -- markers hold the time (ms) they were set, so the rules follow `now`, not Redis's clock;
+  -- their expiry only cleans up
+  local dedupe = tonumber(ARGV[6]) * 1000
+  local viewed = tonumber(redis.call('GET', KEYS[15]))
+  if dedupe <= 0 or not viewed or now - viewed >= dedupe then
     counted = 1
+    if dedupe > 0 then
+      redis.call('SET', KEYS[15], now, 'PX', dedupe)
+    end
   end
-  local timeout = tonumber(ARGV[5])
-  local new_visit = redis.call('SET', KEYS[14], '1', 'NX', 'EX', timeout)
-  if not new_visit then
-    redis.call('EXPIRE', KEYS[14], timeout)
-  end
+  local timeout = tonumber(ARGV[5]) * 1000
+  local seen = tonumber(redis.call('GET', KEYS[14]))
+  local new_visit = (not seen) or (now - seen >= timeout)
+  redis.call('SET', KEYS[14], now, 'PX', timeout)
   if counted == 1 then
     local fields = {'p'}
     if new_visit then
@@ -51,12 +57,12 @@ else
       redis.call('HINCRBY', KEYS[4], field, 1)
       redis.call('HINCRBY', KEYS[3], field, 1)
     end
-    redis.call('EXPIREAT', KEYS[5], ARGV[11])
-    redis.call('EXPIREAT', KEYS[4], ARGV[12])
-    redis.call('EXPIREAT', KEYS[3], ARGV[13])
+    redis.call('PEXPIRE', KEYS[5], ARGV[11])
+    redis.call('PEXPIRE', KEYS[4], ARGV[12])
+    redis.call('PEXPIRE', KEYS[3], ARGV[13])
     for i = 7, 10 do
       local changed = redis.call('PFADD', KEYS[i], visitor)
-      redis.call('EXPIREAT', KEYS[i], ARGV[3 + i])
+      redis.call('PEXPIRE', KEYS[i], ARGV[3 + i])
       if i == 7 and changed == 1 then
         redis.call('HSET', KEYS[6], day .. ':u', redis.call('PFCOUNT', KEYS[7]))
       end
@@ -73,7 +79,7 @@ else
       end
       for i = 18, 21 do
         redis.call('ZINCRBY', KEYS[i], 1, path)
-        redis.call('EXPIREAT', KEYS[i], ARGV[i - 8])
+        redis.call('PEXPIRE', KEYS[i], ARGV[i - 8])
       end
     end
   end
