@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import hashlib
+import hmac
+
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from service.config import Settings
-from service.store.client import CONNECT_TIMEOUT, SOCKET_TIMEOUT, limiter_storage_uri
+from service.store.client import LIMITER_TIMEOUT, limiter_storage_uri
 
 # Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
 # so the per-IP budget for page loads is generous; it only stops a single client hammering.
@@ -17,7 +22,16 @@ VOTES_LIMIT = "10/minute"
 CLICKS_LIMIT = "120/minute"
 ADMIN_FAILURES_LIMIT = "20/minute"
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def client_key() -> str:
+    """The limiter's key: a keyed hash of the client IP, so no raw IP is ever stored."""
+    secret = current_app.config["PW_SETTINGS"].secret_key.encode()
+    address = (get_remote_address() or "").encode()
+    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:24]
+
+
+limiter = Limiter(key_func=client_key, default_limits=[])
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -25,7 +39,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings.redis_url))
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS",
-        {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": CONNECT_TIMEOUT},
+        {"socket_timeout": LIMITER_TIMEOUT, "socket_connect_timeout": LIMITER_TIMEOUT,
+         "retry": Retry(NoBackoff(), 0)},
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{settings.key_prefix}-limiter")
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")

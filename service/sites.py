@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.errors import Invalid, NotFound
-from service.store import Store
-from service.store import records
+from service.store import Store, records
 
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Settings change rarely; caching them keeps a hit at one Redis round trip. A change made

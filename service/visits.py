@@ -12,8 +12,7 @@ from typing import Any
 from service.errors import Invalid
 from service.periods import Periods, local_iso, periods_of
 from service.sites import Site
-from service.store import Store
-from service.store import counting
+from service.store import Store, counting
 
 PERIODS = ("today", "week", "month", "year")
 KINDS = ("visits", "pageviews")

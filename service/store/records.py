@@ -48,7 +48,7 @@ def delete_site(store: Store, site_id: str, *, purge: bool) -> int:
                     batch = []
             if batch:
                 removed += store.redis.unlink(*batch)
-    return removed
+    return int(removed)
 
 
 def get_json(store: Store, key: str, operation: str) -> Any:

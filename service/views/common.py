@@ -7,8 +7,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, g, request
 from crawlerdetect import CrawlerDetect
+from flask import Response, g, request
 
 from service import sites
 from service.errors import Forbidden, Invalid, TooLarge, Unsupported
