@@ -162,6 +162,53 @@ def cmd_site(args: argparse.Namespace) -> int:
     return 0
 
 
+# token -------------------------------------------------------------------------------------
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """token create|list|revoke."""
+    from service import tokens
+
+    with open_store() as store:
+        if args.action == "create":
+            secret = tokens.create(store, args.name, args.site or [], now=datetime.now(UTC))
+            scope = ", ".join(args.site) if args.site else "all sites (*)"
+            print(f"token {args.name} for {scope}; it is shown only this once:")
+            print(secret)
+        elif args.action == "list":
+            _print_json([t.to_json() for t in tokens.list_tokens(store)])
+        else:
+            tokens.revoke(store, args.name)
+            print(f"revoked {args.name}")
+    return 0
+
+
+# hotline -----------------------------------------------------------------------------------
+
+def cmd_hotline(args: argparse.Namespace) -> int:
+    """hotline list|add|remove|title."""
+    from service import hotlines, sites
+
+    with open_store() as store:
+        site = sites.get_site(store, args.site, cached=False)
+        if args.action == "add":
+            item = {"label": args.label, "number": args.number, "group": args.group,
+                    "note": args.note, "id": args.id}
+            if args.hours:
+                try:
+                    item["hours"] = json.loads(args.hours)
+                except ValueError:
+                    raise CommandError("--hours is not valid JSON") from None
+            _print_json(hotlines.add(store, site, item))
+            return 0
+        if args.action == "remove":
+            hotlines.remove(store, site, args.id)
+        elif args.action == "title":
+            doc = hotlines.get(store, site)
+            hotlines.replace(store, site, {"title": args.title, "hotlines": doc["hotlines"]})
+        _print_json(hotlines.admin_view(store, site))
+    return 0
+
+
 # demo --------------------------------------------------------------------------------------
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -216,6 +263,36 @@ def build_parser() -> argparse.ArgumentParser:
     counters.add_argument("--json", required=True,
                           help='e.g. {"visits": {"total": 12380046}, "pageviews": {"total": 0}}')
     site.set_defaults(func=cmd_site)
+
+    token = sub.add_parser("token", help="manage admin tokens")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    create = token_sub.add_parser("create")
+    create.add_argument("--name", required=True)
+    create.add_argument("--site", action="append", help="limit to this site (repeat); default all")
+    token_sub.add_parser("list")
+    revoke = token_sub.add_parser("revoke")
+    revoke.add_argument("name")
+    token.set_defaults(func=cmd_token)
+
+    hotline = sub.add_parser("hotline", help="manage a site's hotlines")
+    hotline_sub = hotline.add_subparsers(dest="action", required=True)
+    hl_list = hotline_sub.add_parser("list")
+    hl_list.add_argument("site")
+    hl_add = hotline_sub.add_parser("add")
+    hl_add.add_argument("site")
+    hl_add.add_argument("--label", required=True)
+    hl_add.add_argument("--number", required=True)
+    hl_add.add_argument("--group")
+    hl_add.add_argument("--note")
+    hl_add.add_argument("--id")
+    hl_add.add_argument("--hours", help='JSON, e.g. {"mon": [["07:30", "11:30"]]}')
+    hl_remove = hotline_sub.add_parser("remove")
+    hl_remove.add_argument("site")
+    hl_remove.add_argument("id")
+    hl_title = hotline_sub.add_parser("title")
+    hl_title.add_argument("site")
+    hl_title.add_argument("title")
+    hotline.set_defaults(func=cmd_hotline)
 
     demo = sub.add_parser("demo", help="create the demo site with the seed page's content")
     demo.set_defaults(func=cmd_demo)

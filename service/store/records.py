@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from service.errors import Conflict
 from service.store import Store
 
 
@@ -62,3 +64,30 @@ def set_json(store: Store, key: str, value: Any, operation: str) -> None:
     """Store a JSON document."""
     with store.guard(operation):
         store.redis.set(key, json.dumps(value, ensure_ascii=False))
+
+
+def update_json(store: Store, key: str, change: Callable[[Any], Any], operation: str,
+                attempts: int = 5) -> Any:
+    """Apply `change` to a JSON document atomically (compare-and-set, retried); the new value."""
+    for _ in range(attempts):
+        with store.guard(operation):
+            raw = store.redis.get(key) or ""
+        new = change(json.loads(raw) if raw else None)
+        encoded = json.dumps(new, ensure_ascii=False)
+        with store.guard(operation):
+            if store.scripts.cas(keys=[key], args=[raw, encoded]):
+                return new
+    raise Conflict("changed by someone else; try again")
+
+
+def hash_counts(store: Store, key: str, operation: str) -> dict[str, int]:
+    """A hash of counters."""
+    with store.guard(operation):
+        raw = store.redis.hgetall(key)
+    return {str(k): int(v) for k, v in raw.items()}
+
+
+def incr_field(store: Store, key: str, field: str, operation: str) -> None:
+    """Add one to a hash field."""
+    with store.guard(operation):
+        store.redis.hincrby(key, field, 1)

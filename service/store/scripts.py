@@ -19,3 +19,4 @@ class Scripts:
         self.hit = client.register_script(_source("stats.lua", "hit.lua"))
         self.stats = client.register_script(_source("stats.lua", "stats_only.lua"))
         self.vote = client.register_script(_source("vote.lua"))
+        self.cas = client.register_script(_source("cas.lua"))

@@ -1,0 +1,268 @@
+"""Hotlines: an ordered list per site, numbers normalised with phonenumbers, weekly hours."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from service.errors import Conflict, Invalid, NotFound
+from service.sites import Site
+from service.store import Store, records
+
+DEFAULT_TITLE = "Đường dây nóng"
+MAX_HOTLINES = 50
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+_SHORT_RE = re.compile(r"^1\d{2,4}$")  # 113, 114, 115, 1022, 18001 ...
+_SEPARATORS = re.compile(r"[\s.\-()/]")
+# Toll-free and shared-cost numbers (1800 xxxx, 1900 xxxx) only work dialled nationally.
+_NATIONAL_ONLY = (PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE,
+                  PhoneNumberType.SHARED_COST, PhoneNumberType.UAN)
+FIELDS = ("id", "label", "number", "group", "note", "hours")
+
+
+def tel_of(number: str, region: str = "VN") -> str:
+    """The dialable form: E.164, or the digits of a short code or national-only number."""
+    compact = _SEPARATORS.sub("", number)
+    if _SHORT_RE.match(compact):
+        return compact
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        raise Invalid(f"number is not a phone number: {number[:40]}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise Invalid(f"number is not a valid phone number: {number[:40]}")
+    if phonenumbers.number_type(parsed) in _NATIONAL_ONLY:
+        return phonenumbers.national_significant_number(parsed)
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def slug(text: str) -> str:
+    """An id from a Vietnamese label: `Tiếp công dân` -> `tiep-cong-dan`."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40] or "hotline"
+
+
+def _text(value: Any, name: str, max_len: int, *, required: bool = False) -> str | None:
+    if value is None or (value == "" and not required):
+        if required:
+            raise Invalid(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string")
+    cleaned = " ".join(value.split())
+    if required and not cleaned:
+        raise Invalid(f"{name} is required")
+    if len(cleaned) > max_len:
+        raise Invalid(f"{name} must be at most {max_len} characters")
+    try:
+        cleaned.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"{name} is not valid unicode") from None
+    return cleaned
+
+
+def _hours(value: Any) -> dict[str, list[list[str]]] | None:
+    """{"mon": [["07:30", "11:30"], ["13:30", "17:00"]], ...}; days left out are closed."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise Invalid("hours must be an object of days (mon..sun) to [start, end] pairs")
+    out: dict[str, list[list[str]]] = {}
+    for day, spans in value.items():
+        if day not in DAYS:
+            raise Invalid(f"hours: unknown day {str(day)[:10]} (use mon..sun)")
+        if not isinstance(spans, list) or len(spans) > 6:
+            raise Invalid(f"hours.{day} must be a list of at most 6 [start, end] pairs")
+        clean = []
+        for span in spans:
+            if (not isinstance(span, list) or len(span) != 2
+                    or not all(isinstance(t, str) and _TIME_RE.match(t) for t in span)
+                    or span[0] >= span[1]):
+                raise Invalid(f"hours.{day} needs [\"HH:MM\", \"HH:MM\"] pairs, start before end")
+            clean.append([span[0], span[1]])
+        out[day] = sorted(clean)
+    return {day: out[day] for day in DAYS if day in out}
+
+
+def validate(item: Any, *, partial: bool = False) -> dict[str, Any]:
+    """A checked hotline (all fields, or only those given when partial)."""
+    if not isinstance(item, dict):
+        raise Invalid("a hotline must be an object")
+    unknown = set(item) - set(FIELDS) - {"tel", "open_now", "clicks"}
+    if unknown:
+        raise Invalid(f"unknown field: {sorted(unknown)[0][:30]}")
+    out: dict[str, Any] = {}
+    if "id" in item or not partial:
+        raw_id = item.get("id")
+        if raw_id is not None and (not isinstance(raw_id, str) or not ID_RE.match(raw_id)):
+            raise Invalid("id must be a slug: a-z, 0-9 and -, at most 40 characters")
+        out["id"] = raw_id
+    if "label" in item or not partial:
+        out["label"] = _text(item.get("label"), "label", 100, required=True)
+    if "number" in item or not partial:
+        number = _text(item.get("number"), "number", 40, required=True)
+        assert number is not None
+        out["number"] = number
+        out["tel"] = tel_of(number)
+    for name, limit in (("group", 100), ("note", 300)):
+        if name in item or not partial:
+            out[name] = _text(item.get(name), name, limit)
+    if "hours" in item or not partial:
+        out["hours"] = _hours(item.get("hours"))
+    return out
+
+
+def _doc(raw: Any) -> dict[str, Any]:
+    return raw if isinstance(raw, dict) else {"title": DEFAULT_TITLE, "hotlines": []}
+
+
+def _with_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    for item in items:
+        if item["id"] is None:
+            base = slug(item["label"])
+            candidate, n = base, 2
+            while candidate in seen:
+                candidate = f"{base[:36]}-{n}"
+                n += 1
+            item["id"] = candidate
+        elif item["id"] in seen:
+            raise Conflict(f"duplicate hotline id: {item['id']}")
+        seen.add(item["id"])
+    return items
+
+
+def get(store: Store, site: Site) -> dict[str, Any]:
+    """The stored box: {"title", "hotlines": [...]} (with tel)."""
+    return _doc(records.get_json(store, store.keys.hotlines(site.id), "hotlines"))
+
+
+def replace(store: Store, site: Site, body: Any) -> dict[str, Any]:
+    """Replace the whole ordered list (and the title when given)."""
+    if not isinstance(body, dict) or not isinstance(body.get("hotlines"), list):
+        raise Invalid("body must be {\"title\": ..., \"hotlines\": [...]}")
+    if len(body["hotlines"]) > MAX_HOTLINES:
+        raise Invalid(f"at most {MAX_HOTLINES} hotlines")
+    title = _text(body.get("title"), "title", 100) if "title" in body else None
+    items = _with_ids([validate(item) for item in body["hotlines"]])
+
+    def change(old: Any) -> dict[str, Any]:
+        return {"title": title or _doc(old)["title"], "hotlines": items}
+
+    new: dict[str, Any] = records.update_json(store, store.keys.hotlines(site.id), change,
+                                              "hotlines")
+    return new
+
+
+def add(store: Store, site: Site, body: Any) -> dict[str, Any]:
+    """Append one hotline; 409 when its id exists."""
+    item = validate(body)
+
+    def change(old: Any) -> dict[str, Any]:
+        doc = _doc(old)
+        if len(doc["hotlines"]) >= MAX_HOTLINES:
+            raise Invalid(f"at most {MAX_HOTLINES} hotlines")
+        existing = {h["id"] for h in doc["hotlines"]}
+        if item["id"] is not None and item["id"] in existing:
+            raise Conflict(f"hotline {item['id']} exists")
+        new_item = dict(item)
+        if new_item["id"] is None:
+            _with_ids([*({"id": i, "label": ""} for i in existing), new_item])
+        doc["hotlines"] = [*doc["hotlines"], new_item]
+        return doc
+
+    doc = records.update_json(store, store.keys.hotlines(site.id), change, "hotlines")
+    added: dict[str, Any] = doc["hotlines"][-1]
+    return added
+
+
+def patch(store: Store, site: Site, hotline_id: str, body: Any) -> dict[str, Any]:
+    """Change the named fields of one hotline; the others keep their value."""
+    changes = validate(body, partial=True)
+    if changes.get("id") is None:
+        changes.pop("id", None)
+    found: dict[str, Any] = {}
+
+    def change(old: Any) -> dict[str, Any]:
+        doc = _doc(old)
+        ids = [h["id"] for h in doc["hotlines"]]
+        if hotline_id not in ids:
+            raise NotFound("unknown hotline")
+        if "id" in changes and changes["id"] != hotline_id and changes["id"] in ids:
+            raise Conflict(f"hotline {changes['id']} exists")
+        items = []
+        for h in doc["hotlines"]:
+            if h["id"] == hotline_id:
+                h = {**h, **changes}
+                found.clear()
+                found.update(h)
+            items.append(h)
+        doc["hotlines"] = items
+        return doc
+
+    records.update_json(store, store.keys.hotlines(site.id), change, "hotlines")
+    return found
+
+
+def remove(store: Store, site: Site, hotline_id: str) -> None:
+    """Delete one hotline."""
+
+    def change(old: Any) -> dict[str, Any]:
+        doc = _doc(old)
+        kept = [h for h in doc["hotlines"] if h["id"] != hotline_id]
+        if len(kept) == len(doc["hotlines"]):
+            raise NotFound("unknown hotline")
+        doc["hotlines"] = kept
+        return doc
+
+    records.update_json(store, store.keys.hotlines(site.id), change, "hotlines")
+
+
+def open_now(hours: dict[str, list[list[str]]] | None, site: Site, now: datetime) -> bool | None:
+    """Whether the schedule is open at `now` in the site's timezone; None without one."""
+    if not hours:
+        return None
+    local = now.astimezone(site.tz)
+    clock = local.strftime("%H:%M")
+    spans = hours.get(DAYS[local.weekday()], [])
+    return any(start <= clock < end for start, end in spans)
+
+
+def public(store: Store, site: Site, now: datetime) -> dict[str, Any]:
+    """The public box: every hotline with tel and open_now."""
+    doc = get(store, site)
+    return {
+        "title": doc["title"],
+        "hotlines": [
+            {**{f: h.get(f) for f in FIELDS}, "tel": h["tel"],
+             "open_now": open_now(h.get("hours"), site, now)}
+            for h in doc["hotlines"]
+        ],
+    }
+
+
+def admin_view(store: Store, site: Site) -> dict[str, Any]:
+    """The admin's box: stored fields plus tel and click counts."""
+    doc = get(store, site)
+    clicks = records.hash_counts(store, store.keys.hotline_clicks(site.id), "hotline_clicks")
+    return {
+        "title": doc["title"],
+        "hotlines": [{**{f: h.get(f) for f in FIELDS}, "tel": h["tel"],
+                      "clicks": clicks.get(h["id"], 0)} for h in doc["hotlines"]],
+    }
+
+
+def click(store: Store, site: Site, hotline_id: str) -> None:
+    """Count a tap on a hotline number; 404 for an unknown id."""
+    doc = get(store, site)
+    if hotline_id not in {h["id"] for h in doc["hotlines"]}:
+        raise NotFound("unknown hotline")
+    records.incr_field(store, store.keys.hotline_clicks(site.id), hotline_id, "hotline_clicks")

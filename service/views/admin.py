@@ -1,0 +1,162 @@
+"""Admin API under /api/v1/admin/: sites, counters, history, hotlines (Bearer tokens)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from service import hotlines, sites, visits
+from service.errors import Invalid
+from service.limiter import ADMIN_FAILURES_LIMIT, limiter
+from service.sites import Site
+from service.store import get_store
+from service.views import common
+from service.views.auth import admin_required
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+# Only failed attempts (401) use up this allowance: it slows token guessing, not admins.
+limiter.limit(ADMIN_FAILURES_LIMIT, deduct_when=lambda r: r.status_code == 401)(bp)
+
+ADMIN_BODY = 64 * 1024
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _site(site_id: str) -> Site:
+    return sites.get_site(get_store(), site_id, cached=False)
+
+
+def _body() -> Any:
+    return common.json_body(ADMIN_BODY)
+
+
+@bp.get("/sites")
+@admin_required
+def list_sites() -> Response:
+    """Sites this token may see."""
+    token = g.pw_token
+    found = [s.to_json() for s in sites.list_sites(get_store()) if token.allows(s.id)]
+    return jsonify(sites=found)
+
+
+@bp.get("/sites/<site_id>")
+@admin_required
+def get_site(site_id: str) -> Response:
+    """One site's settings."""
+    return jsonify(_site(site_id).to_json())
+
+
+@bp.put("/sites/<site_id>")
+@admin_required
+def put_site(site_id: str) -> Response:
+    """Create the site or update the settings the body names."""
+    site, created = sites.put_site(get_store(), site_id, _body())
+    response = jsonify(site.to_json())
+    response.status_code = 201 if created else 200
+    return response
+
+
+@bp.delete("/sites/<site_id>")
+@admin_required
+def delete_site(site_id: str) -> Response:
+    """Remove the site; `?purge=true` erases all its data too."""
+    purge = request.args.get("purge", "").lower() in ("1", "true", "yes")
+    sites.delete_site(get_store(), site_id, purge=purge)
+    return Response(status=204)
+
+
+@bp.get("/sites/<site_id>/counters")
+@admin_required
+def get_counters(site_id: str) -> Response:
+    """Imported baselines and measured counts, apart."""
+    return jsonify(visits.counters(get_store(), _site(site_id), now=datetime.now(UTC)))
+
+
+@bp.put("/sites/<site_id>/counters")
+@admin_required
+def put_counters(site_id: str) -> Response:
+    """Set baselines (the public figure becomes imported + measured)."""
+    site = _site(site_id)
+    now = datetime.now(UTC)
+    visits.set_baselines(get_store(), site, _body(), now=now)
+    return jsonify(visits.counters(get_store(), site, now=now))
+
+
+def _date_arg(name: str, default: date) -> date:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be a date YYYY-MM-DD") from None
+
+
+@bp.get("/sites/<site_id>/history")
+@admin_required
+def history(site_id: str) -> Response:
+    """Daily visits, pageviews, uniques; CSV with Accept: text/csv."""
+    site = _site(site_id)
+    today = datetime.now(site.tz).date()
+    end = _date_arg("to", today)
+    start = _date_arg("from", date.fromordinal(end.toordinal() - 29))
+    days = visits.history(get_store(), site, start, end)
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["date", "visits", "pageviews", "uniques"])
+        writer.writeheader()
+        writer.writerows(days)
+        response = Response(out.getvalue(), mimetype="text/csv")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{site.id}-{start}-{end}.csv"'
+        )
+        return response
+    return jsonify(days=days)
+
+
+@bp.get("/sites/<site_id>/hotlines")
+@admin_required
+def get_hotlines(site_id: str) -> Response:
+    """The ordered list with click counts."""
+    return jsonify(hotlines.admin_view(get_store(), _site(site_id)))
+
+
+@bp.put("/sites/<site_id>/hotlines")
+@admin_required
+def put_hotlines(site_id: str) -> Response:
+    """Replace the whole ordered list."""
+    site = _site(site_id)
+    hotlines.replace(get_store(), site, _body())
+    return jsonify(hotlines.admin_view(get_store(), site))
+
+
+@bp.post("/sites/<site_id>/hotlines")
+@admin_required
+def add_hotline(site_id: str) -> Response:
+    """Append one hotline."""
+    response = jsonify(hotlines.add(get_store(), _site(site_id), _body()))
+    response.status_code = 201
+    return response
+
+
+@bp.patch("/sites/<site_id>/hotlines/<hotline_id>")
+@admin_required
+def patch_hotline(site_id: str, hotline_id: str) -> Response:
+    """Change some fields of one hotline."""
+    return jsonify(hotlines.patch(get_store(), _site(site_id), hotline_id, _body()))
+
+
+@bp.delete("/sites/<site_id>/hotlines/<hotline_id>")
+@admin_required
+def delete_hotline(site_id: str, hotline_id: str) -> Response:
+    """Delete one hotline."""
+    hotlines.remove(get_store(), _site(site_id), hotline_id)
+    return Response(status=204)

@@ -1,0 +1,41 @@
+"""Public hotline routes: the box and click counts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from service import hotlines, metrics
+from service.limiter import CLICKS_LIMIT, READS_LIMIT, limiter
+from service.store import get_store
+from service.views import common
+
+bp = Blueprint("public_hotlines", __name__, url_prefix="/api/v1/sites/<site_id>/hotlines")
+bp.after_request(common.add_cors)
+
+
+@bp.get("")
+@limiter.limit(READS_LIMIT)
+def box(site_id: str) -> BaseResponse:
+    """Title and hotlines with tel and open_now; cacheable briefly, with an ETag."""
+    site = common.load_site(site_id)
+    body = json.dumps(hotlines.public(get_store(), site, datetime.now(UTC)), ensure_ascii=False)
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response.make_conditional(request)
+
+
+@bp.post("/<hotline_id>/clicks")
+@limiter.limit(CLICKS_LIMIT)
+def click(site_id: str, hotline_id: str) -> Response:
+    """A visitor tapped the number."""
+    site = common.load_site(site_id)
+    common.check_origin(site)
+    hotlines.click(get_store(), site, hotline_id)
+    metrics.HOTLINE_CLICKS.labels(site=site.id).inc()
+    return Response(status=204)
