@@ -20,7 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     from service import errors, logs, metrics, store
     from service.limiter import init_app as init_limiter
-    from service.views import admin, health, pages, public, public_hotlines
+    from service.views import admin, health, pages, public, public_hotlines, public_polls
 
     source: Mapping[str, Any] = os.environ if test_config is None else test_config
     settings = Settings.from_env({k: str(v) for k, v in source.items() if k.startswith("PW_")})
@@ -38,7 +38,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_limiter(app, settings)
     metrics.init_app(app)
     logs.init_app(app)
-    for blueprint in (health.bp, public.bp, public_hotlines.bp, admin.bp, pages.bp):
+    for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
+                      pages.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     return app

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from service import hotlines, sites
+from datetime import UTC, datetime
+
+from service import hotlines, polls, sites
+from service.errors import Conflict
 from service.store import Store
 
 DEMO_SITE = "demo"
@@ -21,3 +24,20 @@ def install(store: Store) -> None:
         {"id": "an-toan-thuc-pham", "label": "An toàn thực phẩm", "number": "0868216873",
          "group": "UBND Quận"},
     ]})
+    poll = {
+        "id": "kha-nang-dap-ung",
+        "question": "Khả năng đáp ứng thông tin của Cổng TTĐT ?",
+        "options": [
+            {"id": "day-du", "label": "Đầy đủ, kịp thời"},
+            {"id": "co-ban", "label": "Cơ bản đáp ứng"},
+            {"id": "chua-dap-ung", "label": "Chưa đáp ứng"},
+            {"id": "y-kien-khac", "label": "Ý kiến khác"},
+        ],
+        "multiple": False,
+        "results": "always",
+    }
+    try:
+        polls.create(store, site, poll, now=datetime.now(UTC))
+    except Conflict:
+        pass  # already there, with its votes
+    polls.set_current(store, site, {"poll": poll["id"]})

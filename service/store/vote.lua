@@ -1,0 +1,54 @@
+-- vote: check and record one ballot atomically, in one round trip.
+-- KEYS[1] poll definition (JSON)   KEYS[2] tally hash option->votes, `_total` ballots
+-- KEYS[3] set of voter hashes      KEYS[4] hash IP hash -> ballots   KEYS[5] zset used nonces
+-- ARGV[1] now (ms)   ARGV[2] ticket nonce   ARGV[3] nonce forget-after (ms)
+-- ARGV[4] voter hash ('' = no browser token)   ARGV[5] IP hash   ARGV[6] max ballots per IP
+-- ARGV[7..] chosen option ids
+-- Returns {'ok', tally flat list} or {'missing'|'closed'|'scheduled'|'duplicate'|'used'|
+--          'limited'|'invalid'}
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  return {'missing'}
+end
+local poll = cjson.decode(raw)
+local now = tonumber(ARGV[1])
+if poll.opens_ms ~= cjson.null and now < poll.opens_ms then
+  return {'scheduled'}
+end
+if poll.closes_ms ~= cjson.null and now >= poll.closes_ms then
+  return {'closed'}
+end
+local known = {}
+for _, option in ipairs(poll.options) do
+  known[option.id] = true
+end
+local chosen = {}
+for i = 7, #ARGV do
+  if not known[ARGV[i]] or chosen[ARGV[i]] then
+    return {'invalid'}
+  end
+  chosen[ARGV[i]] = true
+end
+if #ARGV < 7 or #ARGV - 6 > poll.max_choices then
+  return {'invalid'}
+end
+if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 1 then
+  return {'duplicate'}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+if redis.call('ZSCORE', KEYS[5], ARGV[2]) then
+  return {'used'}
+end
+if tonumber(redis.call('HGET', KEYS[4], ARGV[5]) or '0') >= tonumber(ARGV[6]) then
+  return {'limited'}
+end
+if ARGV[4] ~= '' then
+  redis.call('SADD', KEYS[3], ARGV[4])
+end
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
+redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
+for i = 7, #ARGV do
+  redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
+end
+redis.call('HINCRBY', KEYS[2], '_total', 1)
+return {'ok', redis.call('HGETALL', KEYS[2])}

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service import hotlines, sites, visits
+from service import hotlines, polls, sites, visits
 from service.errors import Invalid
 from service.limiter import ADMIN_FAILURES_LIMIT, limiter
 from service.sites import Site
@@ -160,3 +160,70 @@ def delete_hotline(site_id: str, hotline_id: str) -> Response:
     """Delete one hotline."""
     hotlines.remove(get_store(), _site(site_id), hotline_id)
     return Response(status=204)
+
+
+@bp.get("/sites/<site_id>/polls")
+@admin_required
+def list_polls(site_id: str) -> Response:
+    """Every poll with results, newest first."""
+    site = _site(site_id)
+    return jsonify(polls=polls.list_polls(get_store(), site, now=datetime.now(UTC)))
+
+
+@bp.post("/sites/<site_id>/polls")
+@admin_required
+def create_poll(site_id: str) -> Response:
+    """Create a poll."""
+    site = _site(site_id)
+    now = datetime.now(UTC)
+    definition = polls.create(get_store(), site, _body(), now=now)
+    response = jsonify(polls.view(definition, {}, now=now, admin=True))
+    response.status_code = 201
+    return response
+
+
+def _poll_view(site: Site, poll_id: str) -> Response:
+    definition, tally = polls.load(get_store(), site, poll_id)
+    return jsonify(polls.view(definition, tally, now=datetime.now(UTC), admin=True))
+
+
+@bp.get("/sites/<site_id>/polls/<poll_id>")
+@admin_required
+def get_poll(site_id: str, poll_id: str) -> Response:
+    """One poll with results."""
+    return _poll_view(_site(site_id), poll_id)
+
+
+@bp.patch("/sites/<site_id>/polls/<poll_id>")
+@admin_required
+def patch_poll(site_id: str, poll_id: str) -> Response:
+    """Edit, close or reopen a poll."""
+    site = _site(site_id)
+    polls.update(get_store(), site, poll_id, _body(), now=datetime.now(UTC))
+    return _poll_view(site, poll_id)
+
+
+@bp.delete("/sites/<site_id>/polls/<poll_id>")
+@admin_required
+def delete_poll(site_id: str, poll_id: str) -> Response:
+    """Delete a poll and its votes."""
+    polls.delete(get_store(), _site(site_id), poll_id)
+    return Response(status=204)
+
+
+@bp.post("/sites/<site_id>/polls/<poll_id>/reset")
+@admin_required
+def reset_poll(site_id: str, poll_id: str) -> Response:
+    """Zero a poll's votes."""
+    site = _site(site_id)
+    polls.reset(get_store(), site, poll_id)
+    return _poll_view(site, poll_id)
+
+
+@bp.put("/sites/<site_id>/polls/current")
+@admin_required
+def set_current_poll(site_id: str) -> Response:
+    """Choose which poll `current` means."""
+    site = _site(site_id)
+    poll_id = polls.set_current(get_store(), site, _body())
+    return _poll_view(site, poll_id)

@@ -1,0 +1,332 @@
+"""Polls: definitions, status from `now`, signed single-use tickets, one vote per browser."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from service.errors import Conflict, Invalid, NotFound, TooMany
+from service.hotlines import slug
+from service.sites import Site
+from service.store import Store, records
+from service.store import polls as db
+
+TICKET_SECONDS = 3600
+RESULTS = ("always", "after_vote", "after_close")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+MAX_OPTIONS = 20
+EDITABLE = ("question", "options", "multiple", "max_choices", "opens_at", "closes_at",
+            "results", "status")
+
+# Outcomes of vote.lua -> (metric result, exception or None)
+OUTCOMES: dict[str, tuple[str, type[Exception] | None, str]] = {
+    "ok": ("accepted", None, ""),
+    "missing": ("invalid", NotFound, "unknown poll"),
+    "scheduled": ("closed", Conflict, "poll not open yet"),
+    "closed": ("closed", Conflict, "poll closed"),
+    "duplicate": ("duplicate", Conflict, "already voted"),
+    "used": ("duplicate", Conflict, "ticket already used"),
+    "limited": ("limited", TooMany, "too many votes from this address"),
+    "invalid": ("invalid", Invalid, "unknown option"),
+}
+
+
+class VoteRefused(Exception):
+    """A vote that was not recorded: `result` for the metric, `error` for the answer."""
+
+    def __init__(self, result: str, error: Exception) -> None:
+        super().__init__(str(error))
+        self.result = result
+        self.error = error
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _instant(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be an ISO 8601 time with offset")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"{name} must be an ISO 8601 time with offset") from None
+    if parsed.tzinfo is None:
+        raise Invalid(f"{name} needs a timezone offset, e.g. +07:00")
+    return parsed.isoformat()
+
+
+def _options(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not 2 <= len(value) <= MAX_OPTIONS:
+        raise Invalid(f"options must be a list of 2 to {MAX_OPTIONS} labels")
+    out: list[dict[str, str]] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            item = {"label": item}
+        if not isinstance(item, dict) or not isinstance(item.get("label"), str):
+            raise Invalid("each option is a label or {\"id\", \"label\"}")
+        label = " ".join(item["label"].split())
+        if not 1 <= len(label) <= 200:
+            raise Invalid("option labels must be 1-200 characters")
+        option_id = item.get("id") or f"o{i + 1}"
+        if not isinstance(option_id, str) or not ID_RE.match(option_id):
+            raise Invalid("option ids must be slugs (a-z, 0-9, -)")
+        out.append({"id": option_id, "label": label})
+    if len({o["id"] for o in out}) != len(out):
+        raise Invalid("option ids must be unique")
+    return out
+
+
+def _check(definition: dict[str, Any]) -> dict[str, Any]:
+    """Fill derived fields and check the whole definition."""
+    question = definition.get("question")
+    if not isinstance(question, str) or not 1 <= len(" ".join(question.split())) <= 300:
+        raise Invalid("question must be 1-300 characters")
+    definition["question"] = " ".join(question.split())
+    if not isinstance(definition.get("multiple"), bool):
+        raise Invalid("multiple must be true or false")
+    n = len(definition["options"])
+    max_choices = definition.get("max_choices")
+    if not definition["multiple"]:
+        max_choices = 1
+    elif max_choices is None:
+        max_choices = n
+    if isinstance(max_choices, bool) or not isinstance(max_choices, int) \
+            or not 1 <= max_choices <= n:
+        raise Invalid(f"max_choices must be from 1 to {n}")
+    definition["max_choices"] = max_choices
+    if definition.get("results") not in RESULTS:
+        raise Invalid("results must be always, after_vote or after_close")
+    for name in ("opens_at", "closes_at"):
+        definition[name] = _instant(definition.get(name), name)
+        at = definition[name]
+        definition[name.replace("_at", "_ms")] = _ms(datetime.fromisoformat(at)) if at else None
+    if definition["opens_ms"] and definition["closes_ms"] \
+            and definition["opens_ms"] >= definition["closes_ms"]:
+        raise Invalid("closes_at must be after opens_at")
+    return definition
+
+
+def create(store: Store, site: Site, body: Any, *, now: datetime) -> dict[str, Any]:
+    """Create a poll from the admin's body."""
+    if not isinstance(body, dict):
+        raise Invalid("body must be an object")
+    unknown = set(body) - {"id", *EDITABLE} - {"status"}
+    if unknown:
+        raise Invalid(f"unknown field: {sorted(unknown)[0][:30]}")
+    poll_id = body.get("id")
+    if poll_id is None:
+        poll_id = f"{slug(str(body.get('question', 'poll')))[:30]}-{secrets.token_hex(3)}"
+    if not isinstance(poll_id, str) or not ID_RE.match(poll_id) or poll_id == "current":
+        raise Invalid("id must be a slug: a-z, 0-9 and -, at most 40 characters")
+    definition = _check({
+        "id": poll_id, "question": body.get("question"), "options": _options(body.get("options")),
+        "multiple": body.get("multiple", False), "max_choices": body.get("max_choices"),
+        "opens_at": body.get("opens_at"), "closes_at": body.get("closes_at"),
+        "results": body.get("results", "always"),
+        "created": now.replace(microsecond=0).isoformat(),
+    })
+    if not db.create(store, site.id, poll_id, definition, _ms(now)):
+        raise Conflict(f"poll {poll_id} exists")
+    return definition
+
+
+def resolve(store: Store, site: Site, poll_id: str) -> str:
+    """The id, with `current` followed; NotFound when there is no current poll."""
+    if poll_id == "current":
+        found = db.current(store, site.id)
+        if found is None:
+            raise NotFound("no current poll")
+        return found
+    if not ID_RE.match(poll_id):
+        raise NotFound("unknown poll")
+    return poll_id
+
+
+def load(store: Store, site: Site, poll_id: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """(definition, tally); NotFound when missing."""
+    definition, tally = db.load(store, site.id, resolve(store, site, poll_id))
+    if definition is None:
+        raise NotFound("unknown poll")
+    return definition, tally
+
+
+def status(definition: dict[str, Any], now: datetime) -> str:
+    """scheduled, open or closed at `now`."""
+    ms = _ms(now)
+    if definition.get("opens_ms") and ms < definition["opens_ms"]:
+        return "scheduled"
+    if definition.get("closes_ms") and ms >= definition["closes_ms"]:
+        return "closed"
+    return "open"
+
+
+def view(definition: dict[str, Any], tally: dict[str, int], *, now: datetime,
+         voted: bool = False, admin: bool = False, ticket: str | None = None) -> dict[str, Any]:
+    """The poll object; votes are null while results are hidden from this reader."""
+    state = status(definition, now)
+    mode = definition["results"]
+    visible = admin or mode == "always" or state == "closed" or (mode == "after_vote" and voted)
+    out: dict[str, Any] = {
+        "id": definition["id"],
+        "question": definition["question"],
+        "options": [{"id": o["id"], "label": o["label"],
+                     "votes": tally.get(o["id"], 0) if visible else None}
+                    for o in definition["options"]],
+        "multiple": definition["multiple"],
+        "max_choices": definition["max_choices"],
+        "status": state,
+        "results_visible": visible,
+        "total_votes": tally.get("_total", 0) if visible else None,
+        "opens_at": definition["opens_at"],
+        "closes_at": definition["closes_at"],
+        "results": mode,
+    }
+    if ticket is not None:
+        out["ticket"] = ticket
+    if admin:
+        out["created"] = definition.get("created")
+    return out
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="pw-poll-ticket")
+
+
+def issue_ticket(secret: str, site: Site, poll_id: str) -> str:
+    """A signed single-use ticket for one vote on this poll, valid an hour."""
+    return _serializer(secret).dumps({"s": site.id, "p": poll_id, "n": secrets.token_hex(12)})
+
+
+def _nonce(secret: str, site: Site, poll_id: str, ticket: Any, now: datetime) -> tuple[str, int]:
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 300:
+        raise Invalid("ticket is required")
+    try:
+        data, issued = _serializer(secret).loads(ticket, max_age=TICKET_SECONDS,
+                                                 return_timestamp=True)
+    except SignatureExpired:
+        raise Invalid("ticket expired") from None
+    except BadSignature:
+        raise Invalid("invalid ticket") from None
+    if not isinstance(data, dict) or data.get("s") != site.id or data.get("p") != poll_id:
+        raise Invalid("invalid ticket")
+    if issued.timestamp() > now.timestamp() + 60:
+        raise Invalid("invalid ticket")
+    forget_ms = int((issued.timestamp() + TICKET_SECONDS + 60) * 1000)
+    return str(data.get("n", "")), forget_ms
+
+
+def _keyed(secret: str, *parts: str) -> str:
+    return hmac.new(secret.encode(), "\x00".join(parts).encode("utf-8", "replace"),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, token: str,
+         ip: str, secret: str, max_per_ip: int, now: datetime) -> dict[str, Any]:
+    """Record one ballot; VoteRefused (with metric result and HTTP error) when not."""
+    try:
+        definition, _ = load(store, site, poll_id)
+        poll = definition["id"]
+        if not isinstance(options, list) or not options \
+                or not all(isinstance(o, str) and len(o) <= 40 for o in options):
+            raise Invalid("options must be a non-empty list of option ids")
+        known = {o["id"] for o in definition["options"]}
+        if not set(options) <= known or len(set(options)) != len(options):
+            raise Invalid("unknown option")
+        if len(options) > definition["max_choices"]:
+            raise Invalid("too many options")
+        nonce, forget_ms = _nonce(secret, site, poll, ticket, now)
+    except (Invalid, NotFound) as exc:
+        raise VoteRefused("invalid", exc) from None
+    voter = _keyed(secret, "voter", site.id, poll, token) if token else ""
+    outcome, tally = db.vote(
+        store, site.id, poll, now_ms=_ms(now), nonce=nonce, forget_ms=forget_ms, voter=voter,
+        ip=_keyed(secret, "ip", site.id, poll, ip), max_per_ip=max_per_ip, options=options,
+    )
+    result, error, reason = OUTCOMES.get(outcome, ("invalid", Invalid, "vote refused"))
+    if error is not None:
+        raise VoteRefused(result, error(reason))
+    return view(definition, tally, now=now, voted=True)
+
+
+def list_polls(store: Store, site: Site, *, now: datetime) -> list[dict[str, Any]]:
+    """Every poll of the site with results (admin), newest first."""
+    out = []
+    for poll_id in db.ids(store, site.id):
+        definition, tally = db.load(store, site.id, poll_id)
+        if definition is not None:
+            out.append(view(definition, tally, now=now, admin=True))
+    return out
+
+
+def update(store: Store, site: Site, poll_id: str, body: Any, *, now: datetime) -> None:
+    """PATCH: edit fields; `status` open/closed; options only while there are no votes."""
+    if not isinstance(body, dict) or not body:
+        raise Invalid("body must be a non-empty object")
+    unknown = set(body) - set(EDITABLE)
+    if unknown:
+        raise Invalid(f"unknown field: {sorted(unknown)[0][:30]}")
+    poll = resolve(store, site, poll_id)
+    _, tally = load(store, site, poll)
+    new_options = _options(body["options"]) if "options" in body else None
+
+    def change(old: Any) -> dict[str, Any]:
+        if old is None:
+            raise NotFound("unknown poll")
+        definition = dict(old)
+        if new_options is not None:
+            if tally.get("_total", 0) > 0 and new_options != definition["options"]:
+                raise Conflict("options cannot change once votes exist; reset the poll first")
+            definition["options"] = new_options
+        for name in ("question", "multiple", "max_choices", "opens_at", "closes_at", "results"):
+            if name in body:
+                definition[name] = body[name]
+        if "multiple" in body and "max_choices" not in body:
+            definition["max_choices"] = None
+        wanted = body.get("status")
+        if wanted == "closed":
+            definition["closes_at"] = now.isoformat()
+        elif wanted == "open":
+            if definition.get("opens_ms") and definition["opens_ms"] > _ms(now):
+                definition["opens_at"] = None
+            if definition.get("closes_ms") and definition["closes_ms"] <= _ms(now):
+                definition["closes_at"] = None
+        elif wanted is not None:
+            raise Invalid("status must be open or closed")
+        return _check(definition)
+
+    records.update_json(store, store.keys.poll(site.id, poll), change, "poll")
+
+
+def delete(store: Store, site: Site, poll_id: str) -> None:
+    """Delete a poll and its votes; `current` no longer points at it."""
+    poll = resolve(store, site, poll_id)
+    load(store, site, poll)
+    db.delete(store, site.id, poll)
+    if db.current(store, site.id) == poll:
+        db.set_current(store, site.id, None)
+
+
+def reset(store: Store, site: Site, poll_id: str) -> None:
+    """Zero the votes."""
+    poll = resolve(store, site, poll_id)
+    load(store, site, poll)
+    db.reset(store, site.id, poll)
+
+
+def set_current(store: Store, site: Site, body: Any) -> str:
+    """Make `current` mean the named poll."""
+    if not isinstance(body, dict) or not isinstance(body.get("poll"), str):
+        raise Invalid("body must be {\"poll\": \"<id>\"}")
+    poll = resolve(store, site, body["poll"])
+    load(store, site, poll)
+    db.set_current(store, site.id, poll)
+    return poll
