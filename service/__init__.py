@@ -20,7 +20,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     from service import errors, logs, metrics, store
     from service.limiter import init_app as init_limiter
-    from service.views import admin, health, pages, public, public_hotlines, public_polls
+    from service.views import (
+        admin,
+        health,
+        pages,
+        public,
+        public_hotlines,
+        public_polls,
+        widgets,
+    )
 
     source: Mapping[str, Any] = os.environ if test_config is None else test_config
     settings = Settings.from_env({k: str(v) for k, v in source.items() if k.startswith("PW_")})
@@ -39,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      pages.bp):
+                      widgets.bp, pages.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     return app

@@ -56,6 +56,7 @@ def _stats(site: Site, p: Periods, raw: list[Any], now: datetime) -> dict[str, A
         stats[kind] = figures
     stats["uniques"] = dict(zip(PERIODS, (int(x) for x in raw[11:15]), strict=True))
     stats["as_of"] = local_iso(now, site.tz)
+    stats["online_window_seconds"] = site.online_window_seconds
     return stats
 
 

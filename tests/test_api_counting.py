@@ -28,7 +28,7 @@ def test_a_hit_answers_the_stats_the_count_and_the_page(client: FlaskClient, sit
     assert response.status_code == 200
     body = response.get_json()
     assert list(body) == ["site", "online", "visits", "pageviews", "uniques", "as_of",
-                          "counted", "page"]
+                          "online_window_seconds", "counted", "page"]
     assert body["counted"] is True
     assert body["page"] == {"path": "/tin-tuc/a", "views": 1}
     assert body["visits"]["total"] == 1

@@ -1,0 +1,206 @@
+"""The embed script (plain and content-hashed) and the no-JavaScript widget pages."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
+
+from service import hotlines, metrics, polls, visits
+from service.errors import DomainError, NotFound
+from service.limiter import READS_LIMIT, VOTES_LIMIT, limiter
+from service.sites import Site
+from service.store import get_store
+from service.views import common
+
+bp = Blueprint("widgets", __name__, url_prefix="/widgets")
+LABELS = {
+    "vi": {"online": "Đang online", "week": "Lượt truy cập trong tuần",
+           "month": "Lượt truy cập trong tháng", "year": "Lượt truy cập trong năm",
+           "total": "Tổng số truy cập", "online_tip": "Số người truy cập trong {n} phút qua",
+           "week_tip": "Tuần tính từ thứ Hai", "vote": "Bình chọn", "total_votes": "Tổng số phiếu",
+           "hidden": "Kết quả sẽ được công bố sau.", "closed": "Cuộc bình chọn đã kết thúc.",
+           "soon": "Cuộc bình chọn chưa bắt đầu.", "voted": "Cảm ơn bạn đã bình chọn.",
+           "open": "Đang làm việc", "shut": "Ngoài giờ làm việc", "stats": "Thống kê truy cập"},
+    "en": {"online": "Online now", "week": "Visits this week", "month": "Visits this month",
+           "year": "Visits this year", "total": "Total visits",
+           "online_tip": "Visitors in the last {n} minutes",
+           "week_tip": "Calendar week from Monday",
+           "vote": "Vote", "total_votes": "Total votes",
+           "hidden": "Results will be published later.",
+           "closed": "This poll has closed.", "soon": "This poll has not opened yet.",
+           "voted": "Thank you for voting.", "open": "Open now", "shut": "Closed now",
+           "stats": "Visit statistics"},
+}
+
+
+@dataclass(frozen=True)
+class Script:
+    """embed.js as served: bytes, gzip, content hash and SRI integrity."""
+
+    body: bytes
+    gzipped: bytes
+    digest: str
+    integrity: str
+
+
+@cache
+def script() -> Script:
+    """embed.js, read once per process."""
+    body = resources.files("widgets").joinpath("embed.js").read_bytes()
+    sri = base64.b64encode(hashlib.sha384(body).digest()).decode()
+    return Script(body=body, gzipped=gzip.compress(body, 9, mtime=0),
+                  digest=hashlib.sha256(body).hexdigest()[:16], integrity=f"sha384-{sri}")
+
+
+def _serve_script(cache_control: str) -> Response:
+    s = script()
+    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = Response(s.gzipped if use_gzip else s.body,
+                        mimetype="text/javascript", content_type="text/javascript; charset=utf-8")
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_etag(s.digest)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.make_conditional(request)
+    return response
+
+
+@bp.get("/embed.js")
+def embed() -> Response:
+    """The loader; revalidated every few minutes so fixes reach portals quickly."""
+    return _serve_script("public, max-age=300, stale-while-revalidate=86400")
+
+
+@bp.get("/embed.<digest>.js")
+def embed_hashed(digest: str) -> Response:
+    """The same bytes at a content-hashed URL, cacheable forever (use with SRI)."""
+    if digest != script().digest:
+        raise NotFound("not found")
+    return _serve_script("public, max-age=31536000, immutable")
+
+
+@bp.get("/manifest.json")
+def manifest() -> Response:
+    """The hashed URL and its SRI integrity, for portals that pin the script."""
+    s = script()
+    base = request.host_url.rstrip("/")
+    response = Response(
+        f'{{"url": "{base}/widgets/embed.{s.digest}.js", "integrity": "{s.integrity}"}}',
+        mimetype="application/json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _page(template: str, site: Site, status: int = 200, **context: object) -> Response:
+    lang = request.args.get("lang") or site.locale
+    lang = lang if lang in LABELS else "vi"
+    response = Response(render_template(template, site=site, t=LABELS[lang], lang=lang,
+                                        number=_number(lang), **context), status=status)
+    ancestors = " ".join(site.origins) if site.origins else "*"
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        f"frame-ancestors {ancestors}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store" if template == "poll.html" else \
+        "public, max-age=30"
+    return response
+
+
+def _number(lang: str) -> object:
+    sep = "," if lang == "en" else "."
+
+    def fmt(value: int) -> str:
+        return f"{value:,}".replace(",", sep)
+
+    return fmt
+
+
+@bp.get("/<site_id>/counter.html")
+@limiter.limit(READS_LIMIT)
+def counter_page(site_id: str) -> Response:
+    """The counter without JavaScript, for an <iframe>."""
+    site = common.load_site(site_id)
+    stats = visits.read_stats(get_store(), site, now=datetime.now(UTC))
+    return _page("counter.html", site, stats=stats,
+                 window=site.online_window_seconds // 60)
+
+
+@bp.get("/<site_id>/hotlines.html")
+@limiter.limit(READS_LIMIT)
+def hotlines_page(site_id: str) -> Response:
+    """The hotline box without JavaScript."""
+    site = common.load_site(site_id)
+    box = hotlines.public(get_store(), site, datetime.now(UTC))
+    groups: dict[str, list[dict[str, object]]] = {}
+    for item in box["hotlines"]:
+        groups.setdefault(item["group"] or "", []).append(item)
+    return _page("hotlines.html", site, box=box, groups=groups)
+
+
+def _receipts() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["PW_SETTINGS"].secret_key,
+                                  salt="pw-poll-receipt")
+
+
+@bp.get("/<site_id>/poll.html")
+@limiter.limit(READS_LIMIT)
+def poll_page(site_id: str) -> Response:
+    """The poll as a plain HTML form; after voting, the results."""
+    site = common.load_site(site_id)
+    definition, tally = polls.load(get_store(), site, request.args.get("poll", "current"))
+    voted = False
+    receipt = request.args.get("receipt")
+    if receipt:
+        try:
+            voted = _receipts().loads(receipt, max_age=86400) == [site.id, definition["id"]]
+        except BadSignature:
+            voted = False
+    secret = current_app.config["PW_SETTINGS"].secret_key
+    poll = polls.view(definition, tally, now=datetime.now(UTC), voted=voted,
+                      ticket=polls.issue_ticket(secret, site, definition["id"]))
+    return _page("poll.html", site, poll=poll, voted=voted, error=None)
+
+
+@bp.post("/<site_id>/poll.html")
+@limiter.limit(VOTES_LIMIT)
+def poll_vote(site_id: str) -> BaseResponse:
+    """A form vote: redirect back to the results, or the form with the reason."""
+    site = common.load_site(site_id)
+    common.check_origin(site)
+    poll_id = request.form.get("poll", "")
+    settings = current_app.config["PW_SETTINGS"]
+    try:
+        polls.vote(get_store(), site, poll_id, options=request.form.getlist("option"),
+                   ticket=request.form.get("ticket"), token="", ip=common.client_ip(),
+                   secret=settings.secret_key, max_per_ip=settings.poll_max_votes_per_ip,
+                   now=datetime.now(UTC))
+    except polls.VoteRefused as refused:
+        metrics.VOTES.labels(site=site.id, result=refused.result).inc()
+        error = refused.error
+        status = error.status if isinstance(error, DomainError) else 400
+        if isinstance(error, NotFound):
+            raise error from None
+        definition, tally = polls.load(get_store(), site, poll_id)
+        poll = polls.view(definition, tally, now=datetime.now(UTC),
+                          ticket=polls.issue_ticket(settings.secret_key, site, definition["id"]))
+        return _page("poll.html", site, status=status, poll=poll, voted=False,
+                     error=str(error))
+    metrics.VOTES.labels(site=site.id, result="accepted").inc()
+    receipt = _receipts().dumps([site.id, poll_id])
+    return redirect(url_for("widgets.poll_page", site_id=site.id, poll=poll_id,
+                            receipt=receipt, lang=request.args.get("lang")), code=303)

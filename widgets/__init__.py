@@ -1,0 +1,1 @@
+"""The embed script and its assets, shipped as package data."""
