@@ -153,6 +153,10 @@ def test_bad_bodies_get_a_clear_4xx_and_change_nothing(
     assert site_keys(redis_server) == before
 
 
+def test_leading_slashes_are_collapsed(client: FlaskClient, site: Site) -> None:
+    assert post_hit(client, path="//evil.example/x").get_json()["page"]["path"] == "/evil.example/x"
+
+
 def test_long_paths_and_titles_are_cut(client: FlaskClient, site: Site) -> None:
     body = post_hit(client, path="/" + "đ" * 600, title="T" * 300).get_json()
     assert len(body["page"]["path"]) == 512

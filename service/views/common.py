@@ -77,6 +77,7 @@ def page_path(value: Any) -> str:
     path = value.split("#", 1)[0].split("?", 1)[0]
     if not path.startswith("/"):
         raise Invalid("path must start with /")
+    path = "/" + path.lstrip("/")  # `//host/x` would be another site's URL in a link
     if _CONTROL_RE.search(path):
         raise Invalid("path must not contain control characters")
     try:
