@@ -18,10 +18,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     `test_config` replaces the environment: PW_* keys are read as variables, other keys
     go into app.config.
     """
-    from service import errors, logs, metrics, store
+    from service import errors, logs, metrics, openapi, store
     from service.limiter import init_app as init_limiter
     from service.views import (
         admin,
+        admin_page,
         health,
         pages,
         public,
@@ -47,7 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      widgets.bp, pages.bp):
+                      widgets.bp, pages.bp, admin_page.bp, openapi.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     return app
