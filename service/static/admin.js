@@ -57,7 +57,7 @@
 
   function loadStats() {
     return call('GET', '/sites/' + site + '/counters').then(function () {
-      return fetch('/api/v1/sites/' + site + '/stats').then(function (r) { return r.json(); });
+      return fetch('/api/v1/sites/' + site + '/stats', { cache: 'no-store' }).then(function (r) { return r.json(); });
     }).then(function (stats) {
       var body = $('stats').querySelector('tbody');
       body.textContent = '';

@@ -1,0 +1,79 @@
+"""The admin page in Chromium: token, site, stats, charts, baselines, hotlines, polls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+
+from service import sites, tokens, visits
+from service.store import get_store
+from tests.browser import live_service
+from tests.test_widgets_browser import browser  # noqa: F401 - the session's Chromium
+
+
+@pytest.fixture
+def admin(app: Flask, browser: Browser) -> Iterator[tuple[Page, str, object]]:  # noqa: F811
+    with app.app_context():
+        store = get_store()
+        site, _ = sites.put_site(store, "thanhxuan", {"name": "Quận Thanh Xuân"})
+        sites.put_site(store, "caugiay", {})
+        now = datetime.now(UTC)
+        for day in range(3):
+            for i in range(day + 1):
+                visits.record_hit(store, site, visitor=f"d{day}-{i}", path="/", title="",
+                                  now=now - timedelta(days=day))
+        secret = tokens.create(store, "editor", ["thanhxuan"], now=now)
+        with live_service(app) as base:
+            context = browser.new_context()
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{base}/admin/")
+            page.fill("#token", secret)
+            page.click("text=Đăng nhập")
+            page.locator("#app").wait_for()
+            yield page, base, store
+            assert errors == []
+            context.close()
+
+
+def test_admin_sees_only_its_sites_and_the_figures(admin: tuple[Page, str, object]) -> None:
+    page, _, _ = admin
+    options = page.locator("#site option").all_inner_texts()
+    assert options == ["Quận Thanh Xuân (thanhxuan)"]
+    expect(page.locator("#stats tbody tr").first).to_contain_text("Lượt truy cập")
+    first_row = page.locator("#stats tbody tr").first.inner_text()
+    assert "Lượt truy cập" in first_row
+    assert "6" in first_row  # total visits over three days: 1 + 2 + 3
+    assert page.locator("#chart-days svg rect").count() == 60  # 30 days x 2 series
+    assert page.locator("#chart-days svg text").count() >= 60  # values and day labels
+    assert page.locator("#chart-months svg").count() == 1
+
+
+def test_admin_edits_hotlines_polls_and_baselines(admin: tuple[Page, str, object]) -> None:
+    page, _, store = admin
+    page.fill("#hotline-form [name=label]", "Tiếp công dân")
+    page.fill("#hotline-form [name=number]", "024.62933647")
+    page.click("text=Thêm số")
+    page.locator("#hotlines tbody tr").first.wait_for()
+    assert "024.62933647" in page.locator("#hotlines tbody").inner_text()
+
+    page.fill("#poll-form [name=question]", "Bạn thấy cổng thế nào?")
+    page.fill("#poll-form [name=options]", "Tốt\nChưa tốt")
+    page.click("text=Tạo bình chọn")
+    page.locator(".poll").first.wait_for()
+    page.click(".poll >> text=Đóng")
+    expect(page.locator(".poll").first).to_contain_text("closed")
+
+    page.fill("#baseline-form [name=total]", "12380046")
+    page.click("text=Lưu số liệu ban đầu")
+    expect(page.locator("#stats tbody")).to_contain_text("12.380.052")
+
+
+def test_admin_page_cannot_be_framed(client: object) -> None:
+    response = client.get("/admin/")  # type: ignore[attr-defined]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
