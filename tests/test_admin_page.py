@@ -12,11 +12,10 @@ from playwright.sync_api import Browser, Page, expect
 from service import sites, tokens, visits
 from service.store import get_store
 from tests.browser import live_service
-from tests.test_widgets_browser import browser  # noqa: F401 - the session's Chromium
 
 
 @pytest.fixture
-def admin(app: Flask, browser: Browser) -> Iterator[tuple[Page, str, object]]:  # noqa: F811
+def admin(app: Flask, browser: Browser) -> Iterator[tuple[Page, str, object]]:
     with app.app_context():
         store = get_store()
         site, _ = sites.put_site(store, "thanhxuan", {"name": "Quận Thanh Xuân"})

@@ -9,22 +9,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from service import hotlines, polls, sites, visits
 from service.store import Store, get_store
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, HostPages, live_service, portal
+from tests.browser import HostPages, live_service, portal
 from tests.conftest import BROWSER
 
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
