@@ -88,6 +88,16 @@ def error_response(status: int, reason: str, headers: dict[str, str] | None = No
     return response
 
 
+def _retry_after(exc: HTTPException) -> int:
+    """Seconds until the breached rate-limit window ends (its length: an upper bound)."""
+    limit = getattr(exc, "limit", None)
+    item = getattr(limit, "limit", None)
+    try:
+        return max(1, int(item.get_expiry())) if item is not None else 60
+    except (AttributeError, TypeError, ValueError):
+        return 60
+
+
 def init_app(app: Flask) -> None:
     """Register the JSON handlers: no HTML error pages, no stack traces to clients."""
 
@@ -111,7 +121,7 @@ def init_app(app: Flask) -> None:
         if status == 405 and exc.get_response().headers.get("Allow"):
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         if status == 429:
-            response.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or 60)
+            response.headers["Retry-After"] = str(_retry_after(exc))
         return response
 
     @app.errorhandler(Exception)

@@ -48,5 +48,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     # per-process memory and the routes themselves answer 503.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # X-RateLimit-* headers would cost a second limiter round trip on every request (and
+    # flask-limiter would put a Retry-After on every 200); a 429 still carries Retry-After.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)

@@ -35,9 +35,21 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--redis-cluster", action="store_true",
+                     help="run against a local 3-master Redis Cluster instead of one server")
+
+
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
-    server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+def redis_server(tmp_path_factory: pytest.TempPathFactory,
+                 pytestconfig: pytest.Config) -> Iterator[Any]:
+    directory = tmp_path_factory.mktemp("redis")
+    if pytestconfig.getoption("--redis-cluster"):
+        from tests.topologies import Cluster
+
+        server: Any = Cluster(directory).start()
+    else:
+        server = RedisProcess(directory).start()
     with server.client() as client:
         if client.dbsize() != 0:  # never flush a database we did not create
             server.stop()
@@ -50,10 +62,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProc
 def _flush(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "redis_server" in request.fixturenames:
-        server: RedisProcess = request.getfixturevalue("redis_server")
-        if server.proc is not None and server.proc.poll() is None:
-            with server.client() as client:
-                client.flushall()
+        server = request.getfixturevalue("redis_server")
+        if server.alive():
+            server.flush()
 
 
 def make_app(url: str, **extra: Any) -> Flask:
@@ -93,7 +104,7 @@ def at(text: str) -> datetime:
 
 def raw_keys(server: RedisProcess) -> list[str]:
     with server.client() as client:
-        return sorted(client.keys("*"))
+        return sorted(client.scan_iter(match="*"))
 
 
 def post_hit(client: FlaskClient, site_id: str = "thanhxuan", *, ip: str = "203.0.113.7",

@@ -34,7 +34,7 @@ class RedisProcess:
         """Every key and value, as bytes, for privacy scans."""
         out = []
         with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5) as r:
-            for key in r.keys("*"):
+            for key in r.scan_iter(match="*"):
                 out.append(key)
                 dumped = r.dump(key)
                 if dumped is not None:
@@ -60,6 +60,13 @@ class RedisProcess:
             except (redis.ConnectionError, redis.BusyLoadingError, FileNotFoundError):
                 time.sleep(0.02)
         raise RuntimeError("redis-server did not start")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def flush(self) -> None:
+        with self.client() as c:
+            c.flushall()
 
     def pause(self) -> None:
         assert self.proc is not None

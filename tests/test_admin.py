@@ -193,7 +193,7 @@ def test_delete_with_purge_erases_the_site(client: FlaskClient, root: str,
     assert client.delete("/api/v1/admin/sites/thanhxuan?purge=true",
                          headers=auth(root)).status_code == 204
     with redis_server.client() as r:
-        assert r.keys("pw:{thanhxuan}:*") == []
+        assert list(r.scan_iter(match="pw:{thanhxuan}:*")) == []
     assert client.get("/api/v1/sites/thanhxuan/stats").status_code == 404
 
 

@@ -331,7 +331,7 @@ def test_admin_poll_lifecycle(client: FlaskClient, store: Store, site: Site,
     assert closed.get_json()["status"] == "closed"
     assert client.delete(f"{base}/{poll_id}", headers=admin).status_code == 204
     assert client.get(f"{BASE}/current").status_code == 404
-    assert store.redis.keys(f"pw:{{thanhxuan}}:poll:{poll_id}*") == []
+    assert list(store.redis.scan_iter(match=f"pw:{{thanhxuan}}:poll:{poll_id}*")) == []
 
 
 @pytest.mark.parametrize(

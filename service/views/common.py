@@ -18,6 +18,7 @@ from service.store import get_store
 MAX_BODY = 4096
 MAX_PATH = 512
 MAX_TITLE = 200
+MAX_DEPTH = 8
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _CRAWLERS = CrawlerDetect()
@@ -47,7 +48,23 @@ def json_body(max_bytes: int = MAX_BODY) -> dict[str, Any]:
         raise Invalid("malformed json") from None
     if not isinstance(value, dict):
         raise Invalid("body must be a json object")
+    if _depth(value) > MAX_DEPTH:
+        raise Invalid("json nested too deeply")
     return value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(
+            item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def text(value: Any, name: str, *, max_len: int, required: bool = False) -> str | None:
