@@ -154,15 +154,22 @@ def test_a_site_with_60000_paths_keeps_max_pages_and_counts_totals(
     assert stats["pageviews"]["total"] == 60_005
 
 
+HITS = "/api/v1/sites/thanhxuan/hits"
+
+
+def _body(data: str | bytes, ctype: str = "text/plain") -> dict[str, Any]:
+    return {"data": data, "content_type": ctype}
+
+
 NASTY: list[tuple[str, str, dict[str, Any], int]] = [
-    ("post", "/api/v1/sites/thanhxuan/hits", {"data": b"\x00\x01\x02", "content_type": "text/plain"}, 400),
-    ("post", "/api/v1/sites/thanhxuan/hits", {"data": b'{"path": "/\xc3\x28"}', "content_type": "text/plain"}, 400),
-    ("post", "/api/v1/sites/thanhxuan/hits", {"data": '{"path": "/' + "a" * 10240 + '"}', "content_type": "text/plain"}, 413),
-    ("post", "/api/v1/sites/thanhxuan/hits", {"data": '{"a":' * 500 + "1" + "}" * 500, "content_type": "text/plain"}, 400),
-    ("post", "/api/v1/sites/thanhxuan/hits", {"data": "{}", "content_type": "application/xml"}, 415),
-    ("post", "/api/v1/sites/thanhxuan/hits", {"data": "{}", "content_type": "multipart/form-data; boundary=x"}, 415),
-    ("post", "/api/v1/sites/thanhxuan/hits", {"data": "x" * (70 * 1024), "content_type": "text/plain"}, 413),
-    ("get", "/api/v1/sites/thanhxuan/hits", {}, 405),
+    ("post", HITS, _body(b"\x00\x01\x02"), 400),
+    ("post", HITS, _body(b'{"path": "/\xc3\x28"}'), 400),  # invalid UTF-8
+    ("post", HITS, _body('{"path": "/' + "a" * 10240 + '"}'), 413),  # a 10 KB path
+    ("post", HITS, _body('{"a":' * 500 + "1" + "}" * 500), 400),  # deep JSON
+    ("post", HITS, _body("{}", "application/xml"), 415),
+    ("post", HITS, _body("{}", "multipart/form-data; boundary=x"), 415),
+    ("post", HITS, _body("x" * (70 * 1024)), 413),
+    ("get", HITS, {}, 405),
     ("put", "/api/v1/sites/thanhxuan/stats", {}, 405),
     ("delete", "/api/v1/sites/thanhxuan/polls/p", {}, 405),
     ("get", "/api/v1/sites/than%00xuan/stats", {}, 404),
@@ -171,7 +178,7 @@ NASTY: list[tuple[str, str, dict[str, Any], int]] = [
     ("get", "/api/v1/sites/thanhxuan/pages?path=/" + "a" * 10240, {}, 400),
     ("get", "/api/v1/sites/thanhxuan/pages/top?limit=99999999999999999999", {}, 400),
     ("get", "/api/v1/sites/thanhxuan/polls/%00", {}, 404),
-    ("post", "/api/v1/sites/thanhxuan/polls/p/votes", {"data": "[]", "content_type": "text/plain"}, 400),
+    ("post", "/api/v1/sites/thanhxuan/polls/p/votes", _body("[]"), 400),
     ("post", "/api/v1/sites/thanhxuan/hotlines/..%2F..%2Fx/clicks", {}, 404),
     ("get", "/widgets/thanhxuan/poll.html?poll=%00", {}, 404),
 ]
