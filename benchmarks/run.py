@@ -1,0 +1,344 @@
+"""`make bench`: throughput and latency against a minimal Flask app, Redis cost, memory.
+
+Everything runs on loopback and is bounded (about 5-8 minutes on 2 cores). Figures, not
+assertions: targets print as PASS/FAIL lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from service import hotlines, polls, sites, visits
+from service.embedded import EmbeddedRedis
+from service.periods import periods_of
+from service.store import Store, counting
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+SECRET = "bench-secret-key-0123456789abcdef"
+UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36"
+SECONDS = float(os.environ.get("PW_BENCH_SECONDS", "5"))
+TARGETS = {"hits": 0.85, "stats": 0.9, "votes": 0.7}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, path: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            if conn.getresponse().status < 500:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+@contextmanager
+def gunicorn(app: str, port: int, env: dict[str, str]) -> Iterator[None]:
+    """One app under the project's gunicorn config (2 workers x 4 threads)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        wait_ready(port, "/healthz" if "service" in app else "/")
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+
+
+def wrk(url: str, method: str = "GET", bodies: Path | None = None,
+        seconds: float = SECONDS) -> dict[str, float]:
+    """requests/s, p50 and p99 (ms) from wrk with the project's Lua script."""
+    args = ["wrk", "-t2", "-c32", f"-d{seconds:.0f}s", "--latency", "-s",
+            str(HERE / "load.lua"), url, "--", method]
+    if bodies is not None:
+        args.append(str(bodies))
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    rps, p50, p99, total, non2xx = (float(x) for x in line.split()[1:])
+    return {"rps": rps, "p50": p50, "p99": p99, "requests": total, "non2xx": non2xx}
+
+
+def paced(port: int, method: str, path: str, body: Callable[[int], bytes | None],
+          rate: float, seconds: float) -> float:
+    """p99 latency (ms) at a fixed request rate, measured from each request's schedule."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+    total = int(rate * seconds)
+    workers = 8
+
+    def worker(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for i in range(k, total, workers):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            ip = f"10.200.{(i // 250) % 250}.{i % 250}"
+            conn.request(method, path, body=body(i),
+                         headers={"User-Agent": UA, "X-Forwarded-For": ip,
+                                  "Content-Type": "text/plain"})
+            conn.getresponse().read()
+            with lock:
+                latencies.append((time.perf_counter() - due) * 1000)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statistics.quantiles(latencies, n=100)[98]
+
+
+def vote_bodies(path: Path, site: sites.Site, count: int) -> None:
+    """Distinct tickets and tokens, one vote per line (tickets are single use)."""
+    with path.open("w") as out:
+        for i in range(count):
+            ticket = polls.issue_ticket(SECRET, site, "bench-poll")
+            out.write(f'{{"options": ["o{1 + i % 4}"], "ticket": "{ticket}", '
+                      f'"token": "bench-token-{i:08d}"}}\n')
+
+
+def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
+    """Round trips (counted at the client) and Redis commands (commandstats) per request."""
+    from service import create_app
+
+    app = create_app({"PW_REDIS_URL": redis_url, "PW_SECRET_KEY": SECRET,
+                      "PW_TRUSTED_PROXIES": "1"})
+    client = app.test_client()
+    site = sites.get_site(store, "bench", cached=False)
+    sent = {"n": 0}
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting_send(self: Any, command: Any, check_health: bool = True) -> None:
+        sent["n"] += 1
+        original(self, command, check_health)
+
+    def commands() -> int:
+        stats = store.redis.info("commandstats")
+        return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+
+    routes: dict[str, Callable[[int], Any]] = {
+        "POST hits": lambda i: client.post(
+            "/api/v1/sites/bench/hits", data=f'{{"path": "/cost/{i}"}}',
+            content_type="text/plain", headers={"User-Agent": UA, "X-Forwarded-For": f"10.9.0.{i}"}),
+        "GET stats": lambda i: client.get("/api/v1/sites/bench/stats",
+                                          headers={"X-Forwarded-For": f"10.9.1.{i}"}),
+        "POST votes": lambda i: client.post(
+            "/api/v1/sites/bench/polls/bench-poll/votes",
+            json={"options": ["o1"], "ticket": polls.issue_ticket(SECRET, site, "bench-poll"),
+                  "token": f"cost-token-{i:06d}"},
+            headers={"X-Forwarded-For": f"10.9.2.{i}"}),
+        "GET hotlines": lambda i: client.get("/api/v1/sites/bench/hotlines",
+                                             headers={"X-Forwarded-For": f"10.9.3.{i}"}),
+        "GET embed.js": lambda i: client.get("/widgets/embed.js"),
+    }
+    results = {}
+    n = 100
+    redis.connection.AbstractConnection.send_packed_command = counting_send  # type: ignore[method-assign]
+    try:
+        for name, call in routes.items():
+            call(0)  # warm caches (site settings, daily salt, script load)
+            sent["n"] = 0
+            before = commands()
+            for i in range(1, n + 1):
+                assert call(i).status_code < 300, name
+            trips = sent["n"] - 1  # the commandstats read itself
+            results[name] = (trips / n, (commands() - before - 1) / n)
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    return results
+
+
+def memory_simulation(directory: Path) -> tuple[float, float, float]:
+    """One site-year at 5,000 visits a day over 1,000 pages, in a Redis of its own:
+    (used_memory growth, sum of MEMORY USAGE of the site's keys, per-page part of that)."""
+    embedded = EmbeddedRedis(directory)
+    embedded.start()
+    try:
+        return _simulate(Store.from_url(embedded.url, "pwmem"))
+    finally:
+        embedded.stop()
+
+
+def _simulate(store: Store) -> tuple[float, float, float]:
+    site, _ = sites.put_site(store, "year", {})
+    r = store.redis
+    base = int(r.info("memory")["used_memory"])
+    start = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    for day in range(365):
+        now = start + timedelta(days=day)
+        p = periods_of(now, site.tz)
+        ms = int(now.timestamp() * 1000)
+        pipe = r.pipeline(transaction=False)
+        for i in range(5000):
+            keys, args = counting.hit_call(
+                store, site.id, p, now_ms=ms + i * 15_000, window_s=300,
+                visitor=f"{day}-{i}", request_id=f"{day}-{i}", path_hash=str(i % 1000),
+                session_s=1800, dedupe_s=600, path=f"/tin-tuc/bai-{i % 1000}",
+                title=f"Bài viết số {i % 1000} về hoạt động của quận", max_pages=50_000)
+            store.scripts.hit(keys=keys, args=args, client=pipe)
+        pipe.execute()
+        # What Redis would have expired by now in real time: sessions, reload guards and
+        # request markers (minutes), and the period keys whose period ended days ago.
+        expired = [k for k in r.scan_iter(match="pwmem:{year}:*", count=5000)
+                   if _expired(k, p)]
+        for i in range(0, len(expired), 1000):
+            r.unlink(*expired[i:i + 1000])
+    usage = {k: int(r.memory_usage(k) or 0) for k in r.scan_iter(match="pwmem:{year}:*")}
+    per_page = sum(v for k, v in usage.items() if k.split(":")[2] in ("pages", "titles", "top"))
+    grown = int(r.info("memory")["used_memory"]) - base
+    return float(grown), float(sum(usage.values())), float(per_page)
+
+
+def _expired(key: str, p: Any) -> bool:
+    kind = key.split(":")[2]
+    if kind in ("session", "seen", "once"):
+        return True
+    if kind in ("hll", "top", "c"):
+        period = key.split(":", 3)[3]
+        current = {p.day, p.week, p.month, p.year}
+        return period not in current and not _recent(period, p.day)
+    return False
+
+
+def _recent(period: str, today: str) -> bool:
+    """Yesterday's day keys still live within the grace period."""
+    if len(period) != 10:
+        return False
+    day = datetime.fromisoformat(period)
+    return (datetime.fromisoformat(today) - day).days <= 1
+
+
+def line(name: str, figures: dict[str, float], ref: dict[str, float] | None = None) -> str:
+    ratio = f"  ratio {figures['rps'] / ref['rps']:.2f}x" if ref else ""
+    return (f"  {name:<22} {figures['rps']:9.0f} req/s  p50 {figures['p50']:6.2f} ms  "
+            f"p99 {figures['p99']:6.2f} ms  non-2xx {figures['non2xx']:.0f}{ratio}")
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("make bench needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    embedded = EmbeddedRedis(tmp / "redis")
+    embedded.start()
+    results: dict[str, Any] = {}
+    try:
+        store = Store.from_url(embedded.url)
+        site, _ = sites.put_site(store, "bench", {})
+        hotlines.replace(store, site, {"hotlines": [
+            {"label": "Tiếp công dân", "number": "024.62933647", "group": "UBND Quận"},
+            {"label": "Giải quyết TTHC", "number": "024.38585652", "group": "UBND Quận"},
+            {"label": "An toàn thực phẩm", "number": "0868216873", "group": "UBND Quận"}]})
+        polls.create(store, site, {"id": "bench-poll", "question": "Khả năng đáp ứng?",
+                                   "options": ["A", "B", "C", "D"]}, now=datetime.now(UTC))
+        bodies = tmp / "votes.txt"
+        vote_bodies(bodies, site, int(SECONDS * 2 * 3000))
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
+                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
+        (tmp / "prom").mkdir()
+        svc_port, min_port = free_port(), free_port()
+        svc, ref = f"http://127.0.0.1:{svc_port}", f"http://127.0.0.1:{min_port}/"
+        routes = [
+            ("POST hits (+stats)", "hits", f"{svc}/api/v1/sites/bench/hits", "POST", None),
+            ("GET stats", "stats", f"{svc}/api/v1/sites/bench/stats", "GET", None),
+            ("GET embed.js", "embed", f"{svc}/widgets/embed.js", "GET", None),
+            ("POST votes", "votes", f"{svc}/api/v1/sites/bench/polls/bench-poll/votes",
+             "POST", bodies),
+            ("GET hotlines", "hotlines", f"{svc}/api/v1/sites/bench/hotlines", "GET", None),
+        ]
+        with gunicorn("service:create_app()", svc_port, env), \
+                gunicorn("benchmarks.minimal:app", min_port, env):
+            wrk(ref, seconds=2)  # warm both
+            wrk(f"{svc}/api/v1/sites/bench/stats", seconds=2)
+            for title, key, url, method, body_file in routes:
+                a1 = wrk(ref)
+                b1 = wrk(url, method, body_file)
+                a2 = wrk(ref)
+                b2 = wrk(url, method, body_file)
+                minimal = {k: (a1[k] + a2[k]) / 2 for k in a1}
+                service = {k: (b1[k] + b2[k]) / 2 for k in b1}
+                results[key] = (title, minimal, service)
+            half = results["hits"][2]["rps"] / 2
+            p99_half = paced(svc_port, "POST", "/api/v1/sites/bench/hits",
+                             lambda i: f'{{"path": "/half/{i % 1000}"}}'.encode(), half, 8)
+        cost = redis_cost(embedded.url, store)
+    finally:
+        embedded.stop()
+    try:
+        grown, memory, per_page = memory_simulation(tmp / "memory")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    embed_gz = len(gzip.compress((ROOT / "widgets" / "embed.js").read_bytes(), 9))
+    print(f"\nportal-widgets benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load generator: wrk (2 threads, 32 connections, {SECONDS:.0f} s runs, "
+          "interleaved A B A B with the minimal app)")
+    print("throughput and latency (service vs the minimal Flask route):")
+    for title, minimal, service in results.values():
+        print(line(f"minimal (for {title.split()[1]})", minimal))
+        print(line(title, service, minimal))
+    print(f"  POST hits p99 at half of peak ({half:.0f} req/s, paced): {p99_half:.2f} ms")
+    print("Redis cost per request (round trips counted at the client; commands from "
+          "commandstats, including those inside scripts):")
+    for name, (trips, cmds) in cost.items():
+        print(f"  {name:<14} {trips:5.2f} round trips  {cmds:6.1f} commands")
+    print(f"memory: one site-year at 5,000 visits/day over 1,000 pages (365 simulated days, "
+          f"expired keys dropped): MEMORY USAGE {memory / 1e6:.2f} MB in all, "
+          f"{(memory - per_page) / 1e6:.3f} MB without per-page data "
+          f"({per_page / 1e6:.2f} MB per-page); Redis used_memory grew {grown / 1e6:.2f} MB")
+    print(f"embed.js: {embed_gz} bytes gzipped")
+    print("targets:")
+    checks = [
+        (f"hit+stats >= {TARGETS['hits']}x minimal",
+         results["hits"][2]["rps"] / results["hits"][1]["rps"] >= TARGETS["hits"]),
+        (f"stats >= {TARGETS['stats']}x minimal",
+         results["stats"][2]["rps"] / results["stats"][1]["rps"] >= TARGETS["stats"]),
+        (f"vote >= {TARGETS['votes']}x minimal",
+         results["votes"][2]["rps"] / results["votes"][1]["rps"] >= TARGETS["votes"]),
+        ("one round trip per hit plus at most one for rate limiting",
+         cost["POST hits"][0] <= 2.0),
+        ("p99 <= 10 ms at half of peak", p99_half <= 10.0),
+        ("<= 1 MB per site-year without per-page data", memory - per_page <= 1e6),
+        ("embed.js <= 6 KB gzipped", embed_gz <= 6 * 1024),
+    ]
+    for name, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
