@@ -27,7 +27,7 @@ from typing import Any
 
 import redis
 
-from service import hotlines, polls, sites, visits
+from service import hotlines, polls, sites
 from service.embedded import EmbeddedRedis
 from service.periods import periods_of
 from service.store import Store, counting
@@ -141,7 +141,7 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
 
     def counting_send(self: Any, command: Any, check_health: bool = True) -> None:
         sent["n"] += 1
-        original(self, command, check_health)
+        original(self, command, check_health)  # type: ignore[no-untyped-call]
 
     def commands() -> int:
         stats = store.redis.info("commandstats")
@@ -150,7 +150,8 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
     routes: dict[str, Callable[[int], Any]] = {
         "POST hits": lambda i: client.post(
             "/api/v1/sites/bench/hits", data=f'{{"path": "/cost/{i}"}}',
-            content_type="text/plain", headers={"User-Agent": UA, "X-Forwarded-For": f"10.9.0.{i}"}),
+            content_type="text/plain",
+            headers={"User-Agent": UA, "X-Forwarded-For": f"10.9.0.{i}"}),
         "GET stats": lambda i: client.get("/api/v1/sites/bench/stats",
                                           headers={"X-Forwarded-For": f"10.9.1.{i}"}),
         "POST votes": lambda i: client.post(
