@@ -19,6 +19,8 @@ class Periods:
     month: str  # 2026-11
     year: str  # 2026 (the calendar year of `day`, not the ISO year)
     day_field: str  # 11-26, the day's field prefix in the year's history hash
+    yesterday: str  # 2026-11-25
+    yesterday_field: str  # 11-25
     expire_day: int
     expire_week: int
     expire_month: int
@@ -51,6 +53,8 @@ def periods_of(now: datetime, tz: ZoneInfo) -> Periods:
         month=f"{today.year}-{today.month:02d}",
         year=str(today.year),
         day_field=f"{today.month:02d}-{today.day:02d}",
+        yesterday=(today - timedelta(days=1)).isoformat(),
+        yesterday_field=(today - timedelta(days=1)).strftime("%m-%d"),
         expire_day=_midnight(next_day, tz) + GRACE_SECONDS,
         expire_week=_midnight(next_week, tz) + GRACE_SECONDS,
         expire_month=_midnight(next_month, tz) + GRACE_SECONDS,

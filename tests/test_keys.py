@@ -20,6 +20,7 @@ def test_key_strings_are_pinned() -> None:
     assert k.history("thanhxuan", "2026") == "pw:{thanhxuan}:hist:2026"
     assert k.uniques("thanhxuan", "2026-11-26") == "pw:{thanhxuan}:hll:2026-11-26"
     assert k.imported("thanhxuan") == "pw:{thanhxuan}:imported"
+    assert k.uniques_cache("thanhxuan") == "pw:{thanhxuan}:ucache"
     assert k.pages("thanhxuan") == "pw:{thanhxuan}:pages"
     assert k.titles("thanhxuan") == "pw:{thanhxuan}:titles"
     assert k.top("thanhxuan", "2026-11") == "pw:{thanhxuan}:top:2026-11"

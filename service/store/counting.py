@@ -9,6 +9,8 @@ from service.periods import Periods
 from service.store import Store
 
 ONCE_SECONDS = 120
+# A hit's answer may carry uniques counted up to this long ago (GET stats counts afresh).
+UNIQUES_MAX_AGE_MS = 5000
 SALT_SECONDS = 3 * 86400
 
 
@@ -18,7 +20,8 @@ def _stat_keys(store: Store, site: str, p: Periods) -> list[str]:
         k.online(site), k.total(site), k.counter(site, p.year), k.counter(site, p.month),
         k.counter(site, p.week), k.history(site, p.year),
         k.uniques(site, p.day), k.uniques(site, p.week), k.uniques(site, p.month),
-        k.uniques(site, p.year), k.imported(site),
+        k.uniques(site, p.year), k.imported(site), k.uniques_cache(site),
+        k.uniques(site, p.yesterday), k.history(site, p.yesterday[:4]),
     ]
 
 
@@ -53,10 +56,11 @@ def hit_call(
         k.dropped(site),
     ]
     args = [
-        now_ms, window_s * 1000, p.day_field, visitor, session_s, dedupe_s, path, title,
+        now_ms, window_s * 1000, p.day_field, p.yesterday_field, visitor, session_s, dedupe_s,
+        path, title,
         max_pages, *(at * 1000 - now_ms for at in
                      (p.expire_day, p.expire_week, p.expire_month, p.expire_year)),
-        ONCE_SECONDS,
+        ONCE_SECONDS, UNIQUES_MAX_AGE_MS,
     ]
     return keys, args
 
@@ -74,7 +78,8 @@ def stats(store: Store, site: str, p: Periods, *, now_ms: int, window_s: int) ->
     """Run stats.lua: the raw stats list."""
     with store.guard("stats"):
         result: list[Any] = store.scripts.stats(
-            keys=_stat_keys(store, site, p), args=[now_ms, window_s * 1000, p.day_field]
+            keys=_stat_keys(store, site, p),
+            args=[now_ms, window_s * 1000, p.day_field, p.yesterday_field],
         )
     return result
 

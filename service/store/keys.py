@@ -62,6 +62,10 @@ class Keys:
         """HyperLogLog of visitor ids for a day, week, month or year."""
         return self._site(site, "hll", period)
 
+    def uniques_cache(self, site: str) -> str:
+        """Hash of recently counted uniques (ts, day, d, w, m, y)."""
+        return self._site(site, "ucache")
+
     def imported(self, site: str) -> str:
         """Hash of admin-set baselines: v:total, v:year, v:year:id, ..."""
         return self._site(site, "imported")

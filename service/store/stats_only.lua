@@ -1,2 +1,3 @@
--- stats: read the stats object of one site in one round trip (keys and ARGV as read_stats).
-return read_stats()
+-- stats: the stats object of one site in one round trip, uniques counted afresh.
+-- KEYS and ARGV as read_stats (stats.lua).
+return read_stats(0)
