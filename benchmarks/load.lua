@@ -1,7 +1,8 @@
 -- wrk script: method and an optional file of bodies from the arguments; a distinct
 -- X-Forwarded-For per request (the service trusts one proxy hop in the benchmark), so the
 -- per-IP limits see many clients, as behind a real reverse proxy.
--- usage: wrk ... -s load.lua URL -- METHOD [BODYFILE]
+-- usage: wrk ... -s load.lua URL -- METHOD BODYFILE|"" RUN
+-- RUN shifts addresses and bodies so that consecutive runs do not replay each other.
 local threads = {}
 local next_id = 0
 
@@ -13,8 +14,9 @@ end
 
 function init(args)
   method = args[1] or "GET"
+  run = tonumber(args[3] or "0")
   bodies = {}
-  if args[2] then
+  if args[2] and args[2] ~= "" then
     local n = 0
     for line in io.lines(args[2]) do
       n = n + 1
@@ -26,7 +28,8 @@ end
 
 function request()
   counter = counter + 1
-  local ip = string.format("10.%d.%d.%d", id, math.floor(counter / 250) % 250, counter % 250)
+  local ip = string.format("10.%d.%d.%d", (run * 2 + id) % 250, math.floor(counter / 250) % 250,
+    counter % 250)
   local headers = {
     ["User-Agent"] = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36",
     ["X-Forwarded-For"] = ip,
@@ -34,7 +37,8 @@ function request()
   }
   local body = nil
   if #bodies > 0 then
-    body = bodies[(counter - 1) % #bodies + 1]
+    -- each run starts its own slice, so no run replays another's single-use tickets
+    body = bodies[(run * 3000 + counter - 1) % #bodies + 1]
   elseif method == "POST" then
     body = string.format('{"path": "/tin-tuc/bai-%d", "title": "Bai %d"}', counter % 1000, counter % 1000)
   end

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import logging
 import os
 import platform
 import shutil
@@ -74,13 +75,15 @@ def gunicorn(app: str, port: int, env: dict[str, str]) -> Iterator[None]:
         proc.wait(30)
 
 
+RUNS = {"n": 0}
+
+
 def wrk(url: str, method: str = "GET", bodies: Path | None = None,
         seconds: float = SECONDS) -> dict[str, float]:
     """requests/s, p50 and p99 (ms) from wrk with the project's Lua script."""
+    RUNS["n"] += 1  # each run starts at fresh client addresses and vote bodies
     args = ["wrk", "-t2", "-c32", f"-d{seconds:.0f}s", "--latency", "-s",
-            str(HERE / "load.lua"), url, "--", method]
-    if bodies is not None:
-        args.append(str(bodies))
+            str(HERE / "load.lua"), url, "--", method, str(bodies or ""), str(RUNS["n"])]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     rps, p50, p99, total, non2xx = (float(x) for x in line.split()[1:])
@@ -135,6 +138,7 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
     app = create_app({"PW_REDIS_URL": redis_url, "PW_SECRET_KEY": SECRET,
                       "PW_TRUSTED_PROXIES": "1"})
     client = app.test_client()
+    logging.getLogger("service.access").setLevel(logging.WARNING)
     site = sites.get_site(store, "bench", cached=False)
     sent = {"n": 0}
     original = redis.connection.AbstractConnection.send_packed_command
@@ -264,7 +268,7 @@ def main() -> int:
         polls.create(store, site, {"id": "bench-poll", "question": "Khả năng đáp ứng?",
                                    "options": ["A", "B", "C", "D"]}, now=datetime.now(UTC))
         bodies = tmp / "votes.txt"
-        vote_bodies(bodies, site, int(SECONDS * 2 * 3000))
+        vote_bodies(bodies, site, int(SECONDS * 2 * 4000))
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
         env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,

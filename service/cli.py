@@ -1,4 +1,4 @@
-"""The portal-widgets command: serve, site, token, demo."""
+"""The portal-widgets command: serve, site, token, hotline, poll, demo."""
 
 from __future__ import annotations
 
@@ -209,6 +209,43 @@ def cmd_hotline(args: argparse.Namespace) -> int:
     return 0
 
 
+# poll ----------------------------------------------------------------------------------------
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    """poll list|create|show|close|open|reset|current|delete."""
+    from service import polls, sites
+
+    now = datetime.now(UTC)
+    with open_store() as store:
+        site = sites.get_site(store, args.site, cached=False)
+        if args.action == "list":
+            _print_json(polls.list_polls(store, site, now=now))
+            return 0
+        if args.action == "create":
+            body: dict[str, Any] = {"question": args.question, "options": args.option,
+                                    "multiple": args.multiple, "results": args.results}
+            for name in ("id", "opens_at", "closes_at", "max_choices"):
+                if getattr(args, name) is not None:
+                    body[name] = getattr(args, name)
+            poll_id = polls.create(store, site, body, now=now)["id"]
+        else:
+            poll_id = args.poll
+            if args.action in ("close", "open"):
+                polls.update(store, site, poll_id, {"status": "closed" if args.action == "close"
+                                                    else "open"}, now=now)
+            elif args.action == "reset":
+                polls.reset(store, site, poll_id)
+            elif args.action == "current":
+                polls.set_current(store, site, {"poll": poll_id})
+            elif args.action == "delete":
+                polls.delete(store, site, poll_id)
+                print(f"deleted poll {poll_id}")
+                return 0
+        definition, tally = polls.load(store, site, poll_id)
+        _print_json(polls.view(definition, tally, now=now, admin=True))
+    return 0
+
+
 # demo --------------------------------------------------------------------------------------
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -293,6 +330,27 @@ def build_parser() -> argparse.ArgumentParser:
     hl_title.add_argument("site")
     hl_title.add_argument("title")
     hotline.set_defaults(func=cmd_hotline)
+
+    poll = sub.add_parser("poll", help="manage a site's polls")
+    poll_sub = poll.add_subparsers(dest="action", required=True)
+    poll_sub.add_parser("list").add_argument("site")
+    create_poll = poll_sub.add_parser("create")
+    create_poll.add_argument("site")
+    create_poll.add_argument("--question", required=True)
+    create_poll.add_argument("--option", action="append", required=True,
+                             help="an option label (repeat, 2-20)")
+    create_poll.add_argument("--multiple", action="store_true")
+    create_poll.add_argument("--max-choices", dest="max_choices", type=int)
+    create_poll.add_argument("--results", default="always",
+                             choices=("always", "after_vote", "after_close"))
+    create_poll.add_argument("--opens-at", dest="opens_at", help="ISO 8601 with offset")
+    create_poll.add_argument("--closes-at", dest="closes_at", help="ISO 8601 with offset")
+    create_poll.add_argument("--id")
+    for action in ("show", "close", "open", "reset", "current", "delete"):
+        one = poll_sub.add_parser(action)
+        one.add_argument("site")
+        one.add_argument("poll")
+    poll.set_defaults(func=cmd_poll)
 
     demo = sub.add_parser("demo", help="create the demo site with the seed page's content")
     demo.set_defaults(func=cmd_demo)

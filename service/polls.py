@@ -33,7 +33,8 @@ OUTCOMES: dict[str, tuple[str, type[Exception] | None, str]] = {
     "duplicate": ("duplicate", Conflict, "already voted"),
     "used": ("duplicate", Conflict, "ticket already used"),
     "limited": ("limited", TooMany, "too many votes from this address"),
-    "invalid": ("invalid", Invalid, "unknown option"),
+    "unknown": ("invalid", Invalid, "unknown option"),
+    "toomany": ("invalid", Invalid, "too many options"),
 }
 
 
@@ -231,29 +232,27 @@ def _keyed(secret: str, *parts: str) -> str:
 
 def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, token: str,
          ip: str, secret: str, max_per_ip: int, now: datetime) -> dict[str, Any]:
-    """Record one ballot; VoteRefused (with metric result and HTTP error) when not."""
+    """Record one ballot; VoteRefused (with metric result and HTTP error) when not.
+
+    One round trip: vote.lua checks the poll, the options and every allowance, and answers
+    with the tally and the definition; only `current` needs its pointer read first.
+    """
     try:
-        definition, _ = load(store, site, poll_id)
-        poll = definition["id"]
-        if not isinstance(options, list) or not options \
+        poll = resolve(store, site, poll_id)
+        if not isinstance(options, list) or not options or len(options) > MAX_OPTIONS \
                 or not all(isinstance(o, str) and len(o) <= 40 for o in options):
             raise Invalid("options must be a non-empty list of option ids")
-        known = {o["id"] for o in definition["options"]}
-        if not set(options) <= known or len(set(options)) != len(options):
-            raise Invalid("unknown option")
-        if len(options) > definition["max_choices"]:
-            raise Invalid("too many options")
         nonce, forget_ms = _nonce(secret, site, poll, ticket, now)
     except (Invalid, NotFound) as exc:
         raise VoteRefused("invalid", exc) from None
     voter = _keyed(secret, "voter", site.id, poll, token) if token else ""
-    outcome, tally = db.vote(
+    outcome, tally, definition = db.vote(
         store, site.id, poll, now_ms=_ms(now), nonce=nonce, forget_ms=forget_ms, voter=voter,
         ip=_keyed(secret, "ip", site.id, poll, ip), max_per_ip=max_per_ip, options=options,
     )
     result, error, reason = OUTCOMES.get(outcome, ("invalid", Invalid, "vote refused"))
-    if error is not None:
-        raise VoteRefused(result, error(reason))
+    if error is not None or definition is None:
+        raise VoteRefused(result, (error or Invalid)(reason))
     return view(definition, tally, now=now, voted=True)
 
 

@@ -259,3 +259,20 @@ def test_widgets_pass_axe_without_serious_violations(world: Any, page: Page) -> 
     serious = [v["id"] for v in results.response["violations"]
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_the_demo_page_counts_and_shows_the_seed_widgets(app: Flask, page: Page) -> None:
+    from service import demo
+
+    with app.app_context():
+        demo.install(get_store())
+    with live_service(app) as service:
+        page.goto(f"{service}/demo")
+        counter = page.locator("[data-pw-widget=counter] ul")
+        counter.wait_for()
+        assert "Tổng số truy cập: 1" in counter.inner_text()
+        page.locator('[data-pw-widget=hotlines] a[href="tel:+842462933647"]').wait_for()
+        page.locator("[data-pw-widget=poll] legend").wait_for()
+        assert "Khả năng đáp ứng thông tin của Cổng TTĐT ?" in text(
+            page, "[data-pw-widget=poll] legend")
+        assert page.errors == []  # type: ignore[attr-defined]

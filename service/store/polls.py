@@ -16,18 +16,19 @@ def poll_keys(store: Store, site: str, poll: str) -> list[str]:
 
 
 def vote(store: Store, site: str, poll: str, *, now_ms: int, nonce: str, forget_ms: int,
-         voter: str, ip: str, max_per_ip: int, options: list[str]) -> tuple[str, dict[str, int]]:
-    """Run vote.lua: (outcome, tally)."""
+         voter: str, ip: str, max_per_ip: int,
+         options: list[str]) -> tuple[str, dict[str, int], dict[str, Any] | None]:
+    """Run vote.lua: (outcome, tally, definition) - the last two only when recorded."""
     with store.guard("vote"):
         result = store.scripts.vote(
             keys=poll_keys(store, site, poll),
             args=[now_ms, nonce, forget_ms, voter, ip, max_per_ip, *options],
         )
-    tally: dict[str, int] = {}
-    if result[0] == "ok":
-        flat = result[1]
-        tally = {str(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
-    return str(result[0]), tally
+    if result[0] != "ok":
+        return str(result[0]), {}, None
+    flat = result[1]
+    tally = {str(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+    return "ok", tally, json.loads(result[2])
 
 
 def load(store: Store, site: str, poll: str) -> tuple[dict[str, Any] | None, dict[str, int]]:

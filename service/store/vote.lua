@@ -4,8 +4,9 @@
 -- ARGV[1] now (ms)   ARGV[2] ticket nonce   ARGV[3] nonce forget-after (ms)
 -- ARGV[4] voter hash ('' = no browser token)   ARGV[5] IP hash   ARGV[6] max ballots per IP
 -- ARGV[7..] chosen option ids
--- Returns {'ok', tally flat list} or {'missing'|'closed'|'scheduled'|'duplicate'|'used'|
---          'limited'|'invalid'}
+-- Returns {'ok', tally flat list, definition JSON} or {'missing'|'closed'|'scheduled'|
+--          'duplicate'|'used'|'limited'|'unknown'|'toomany'}; options are checked here, so
+--          the caller needs no read of its own before voting.
 local raw = redis.call('GET', KEYS[1])
 if not raw then
   return {'missing'}
@@ -25,12 +26,15 @@ end
 local chosen = {}
 for i = 7, #ARGV do
   if not known[ARGV[i]] or chosen[ARGV[i]] then
-    return {'invalid'}
+    return {'unknown'}
   end
   chosen[ARGV[i]] = true
 end
-if #ARGV < 7 or #ARGV - 6 > poll.max_choices then
-  return {'invalid'}
+if #ARGV < 7 then
+  return {'unknown'}
+end
+if #ARGV - 6 > poll.max_choices then
+  return {'toomany'}
 end
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 1 then
   return {'duplicate'}
@@ -51,4 +55,4 @@ for i = 7, #ARGV do
   redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
 end
 redis.call('HINCRBY', KEYS[2], '_total', 1)
-return {'ok', redis.call('HGETALL', KEYS[2])}
+return {'ok', redis.call('HGETALL', KEYS[2]), raw}
