@@ -37,6 +37,9 @@ test: $(STAMP) browser lint
 	  tests/test_polls.py tests/test_hotlines.py
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q wrk; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 	$(BIN)/python -m benchmarks.run
 
 clean:

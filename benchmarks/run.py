@@ -320,7 +320,7 @@ def main() -> int:
     print("Redis cost per request (round trips counted at the client; commands from "
           "commandstats, including those inside scripts):")
     for name, (trips, cmds) in cost.items():
-        print(f"  {name:<14} {trips:5.2f} round trips  {cmds:6.1f} commands")
+        print(f"  {name:<14} {trips:5.2f} round trips  {max(cmds, 0.0):6.1f} commands")
     print(f"memory: one site-year at 5,000 visits/day over 1,000 pages (365 simulated days, "
           f"expired keys dropped): MEMORY USAGE {memory / 1e6:.2f} MB in all, "
           f"{(memory - per_page) / 1e6:.3f} MB without per-page data "

@@ -10,6 +10,7 @@ import time
 from flask import Flask, Response, g, request
 
 from service.metrics import route_label
+from service.sites import SITE_ID_RE
 
 access = logging.getLogger("service.access")
 
@@ -34,6 +35,6 @@ def init_app(app: Flask) -> None:
             "route": route_label(),
             "status": response.status_code,
             "duration_ms": round(duration * 1000, 2),
-            "site": site if isinstance(site, str) and len(site) <= 63 else None,
+            "site": site if isinstance(site, str) and SITE_ID_RE.match(site) else None,
         }))
         return response

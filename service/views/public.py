@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from service import metrics, visits
 from service.errors import Forbidden, Invalid, NotFound
 from service.limiter import HITS_LIMIT, READS_LIMIT, limiter
+from service.sites import Site
 from service.store import get_store
 from service.views import common
 
@@ -17,9 +18,11 @@ bp = Blueprint("public", __name__, url_prefix="/api/v1/sites/<site_id>")
 bp.after_request(common.add_cors)
 
 
-def _secret() -> str:
+def _visitor(site: Site, token: str, now: datetime) -> str:
+    """This request's visitor id (never stored raw: a keyed hash)."""
     secret: str = current_app.config["PW_SETTINGS"].secret_key
-    return secret
+    return visits.visitor_id(get_store(), secret, site, ip=common.client_ip(),
+                             user_agent=common.user_agent(), token=token, now=now)
 
 
 @bp.post("/hits")
@@ -44,10 +47,7 @@ def hits(site_id: str) -> Response:
         stats = visits.read_stats(store, site, now=now)
         views = visits.pages(store, site, [path])[path]["views"]
         return jsonify({**stats, "counted": False, "page": {"path": path, "views": views}})
-    visitor = visits.visitor_id(
-        store, _secret(), site, ip=common.client_ip(), user_agent=common.user_agent(),
-        token=token, now=now,
-    )
+    visitor = _visitor(site, token, now)
     result = visits.record_hit(store, site, visitor=visitor, path=path, title=title, now=now)
     if result is None:
         raise NotFound("unknown site")
@@ -72,13 +72,8 @@ def heartbeat(site_id: str) -> Response:
     token = common.browser_token(body.get("token"))
     common.check_origin(site)
     if common.not_counted_reason() is None:
-        store = get_store()
         now = datetime.now(UTC)
-        visitor = visits.visitor_id(
-            store, _secret(), site, ip=common.client_ip(), user_agent=common.user_agent(),
-            token=token, now=now,
-        )
-        visits.heartbeat(store, site, visitor=visitor, now=now)
+        visits.heartbeat(get_store(), site, visitor=_visitor(site, token, now), now=now)
     return Response(status=204)
 
 
