@@ -7,10 +7,22 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 
 from service.embedded import redis_binary
+
+
+def dump_all(client: Any) -> bytes:
+    """Every key and its serialized value, as bytes (a client without decoding)."""
+    out = []
+    for key in client.scan_iter(match="*"):
+        out.append(key)
+        value = client.dump(key)
+        if value is not None:
+            out.append(value)
+    return b"\n".join(out)
 
 
 class RedisProcess:
@@ -32,14 +44,8 @@ class RedisProcess:
 
     def dump(self) -> bytes:
         """Every key and value, as bytes, for privacy scans."""
-        out = []
         with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5) as r:
-            for key in r.scan_iter(match="*"):
-                out.append(key)
-                dumped = r.dump(key)
-                if dumped is not None:
-                    out.append(dumped)
-        return b"\n".join(out)
+            return dump_all(r)
 
     def start(self) -> RedisProcess:
         self.dir.mkdir(parents=True, exist_ok=True)

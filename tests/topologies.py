@@ -13,6 +13,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from service.embedded import redis_binary
+from tests.redis_proc import dump_all
 
 
 def _free(port: int) -> bool:
@@ -122,14 +123,8 @@ class Cluster:
             c.flushall(target_nodes=RedisCluster.PRIMARIES)
 
     def dump(self) -> bytes:
-        out = []
         with RedisCluster(host="127.0.0.1", port=self.nodes[0].port, socket_timeout=2) as c:
-            for key in c.scan_iter(match="*"):
-                out.append(key)
-                value = c.dump(key)
-                if value is not None:
-                    out.append(value)
-        return b"\n".join(out)
+            return dump_all(c)
 
     def stop(self) -> None:
         for node in self.nodes:
