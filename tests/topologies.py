@@ -93,13 +93,17 @@ class Cluster:
         return "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes[:3])
 
     def start(self) -> Cluster:
-        for node in self.nodes:
-            node.start()
-        subprocess.run(
-            [_cli(), "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
-             "--cluster-replicas", "1", "--cluster-yes"],
-            check=True, capture_output=True, timeout=60)
-        _wait(self.healthy, 30, "cluster")
+        try:
+            for node in self.nodes:
+                node.start()
+            subprocess.run(
+                [_cli(), "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+                 "--cluster-replicas", "1", "--cluster-yes"],
+                check=True, capture_output=True, timeout=60)
+            _wait(self.healthy, 30, "cluster")
+        except BaseException:
+            self.stop()  # never leave half a cluster running
+            raise
         return self
 
     def healthy(self) -> bool:
@@ -148,6 +152,13 @@ class SentinelSetup:
                 + "/mymaster")
 
     def start(self) -> SentinelSetup:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> SentinelSetup:
         self.master.start()
         self.replica.start()
         _wait(lambda: self.replica.client().info("replication").get("master_link_status")
