@@ -65,6 +65,8 @@ class RedisProcess:
                 return self
             except (redis.ConnectionError, redis.BusyLoadingError, FileNotFoundError):
                 time.sleep(0.02)
+        self.proc.kill()
+        self.proc.wait()
         raise RuntimeError("redis-server did not start")
 
     def alive(self) -> bool:

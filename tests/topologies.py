@@ -67,7 +67,11 @@ class Node:
              "--dir", str(self.dir), "--save", "", "--maxmemory-policy", "noeviction",
              "--logfile", str(self.dir / "log"), *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(lambda: self.client().ping())
+        try:
+            _wait(lambda: self.client().ping())
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def client(self) -> redis.Redis:
