@@ -60,6 +60,18 @@ def test_admin_edits_hotlines_polls_and_baselines(admin: tuple[Page, str, object
     page.click("text=Thêm số")
     page.locator("#hotlines tbody tr").first.wait_for()
     assert "024.62933647" in page.locator("#hotlines tbody").inner_text()
+    page.click("#hotlines >> text=Sửa")
+    page.fill("#hotline-form [name=number]", "024.38585652")
+    page.click("#hotline-submit")
+    expect(page.locator("#hotlines tbody")).to_contain_text("024.38585652")
+    assert page.locator("#hotlines tbody tr").count() == 1
+    bad = page.locator("#msg")
+    page.click("#hotlines >> text=Sửa")
+    page.fill("#hotline-form [name=number]", "not a number")
+    page.click("#hotline-submit")
+    expect(bad).to_contain_text("number")
+    page.fill("#hotline-form [name=number]", "024.38585652")
+    page.click("#hotline-submit")
 
     page.fill("#poll-form [name=question]", "Bạn thấy cổng thế nào?")
     page.fill("#poll-form [name=options]", "Tốt\nChưa tốt")

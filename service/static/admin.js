@@ -6,6 +6,7 @@
   var fmt = new Intl.NumberFormat('vi-VN');
   var token = sessionStorage.getItem('pw-admin-token') || '';
   var site = '';
+  var editing = null;  // the id of the hotline the form is changing, or null to add one
 
   function say(text, where) { $(where || 'msg').textContent = text; }
   function call(method, path, body) {
@@ -99,9 +100,20 @@
         var tr = el('tr');
         [hl.group || '', hl.label, hl.number, fmt.format(hl.clicks)].forEach(function (t) { tr.appendChild(el('td', t)); });
         var td = el('td'), del = el('button', 'Xoá', { type: 'button', 'aria-label': 'Xoá ' + hl.label });
+        var edit = el('button', 'Sửa', { type: 'button', 'aria-label': 'Sửa ' + hl.label });
         del.addEventListener('click', function () {
           call('DELETE', '/sites/' + site + '/hotlines/' + hl.id).then(loadHotlines).catch(function (e) { say(e.message); });
         });
+        edit.addEventListener('click', function () {
+          var f = $('hotline-form').elements;
+          f.group.value = hl.group || '';
+          f.label.value = hl.label;
+          f.number.value = hl.number;
+          editing = hl.id;
+          $('hotline-submit').textContent = 'Lưu thay đổi';
+          f.label.focus();
+        });
+        td.appendChild(edit);
         td.appendChild(del);
         tr.appendChild(td);
         body.appendChild(tr);
@@ -173,8 +185,16 @@
   $('hotline-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var f = ev.target.elements;
-    call('POST', '/sites/' + site + '/hotlines', { label: f.label.value, number: f.number.value, group: f.group.value || null })
-      .then(function () { ev.target.reset(); say('Đã thêm số.'); return loadHotlines(); }).catch(function (e) { say(e.message); });
+    var body = { label: f.label.value, number: f.number.value, group: f.group.value || null };
+    var done = editing ? 'Đã lưu thay đổi.' : 'Đã thêm số.';
+    (editing ? call('PATCH', '/sites/' + site + '/hotlines/' + editing, body) : call('POST', '/sites/' + site + '/hotlines', body))
+      .then(function () {
+        ev.target.reset();
+        editing = null;
+        $('hotline-submit').textContent = 'Thêm số';
+        say(done);
+        return loadHotlines();
+      }).catch(function (e) { say(e.message); });
   });
   $('poll-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
