@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -98,7 +99,7 @@ def manifest() -> Response:
     s = script()
     base = request.host_url.rstrip("/")
     response = Response(
-        f'{{"url": "{base}/widgets/embed.{s.digest}.js", "integrity": "{s.integrity}"}}',
+        json.dumps({"url": f"{base}/widgets/embed.{s.digest}.js", "integrity": s.integrity}),
         mimetype="application/json")
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=300"
