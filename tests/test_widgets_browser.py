@@ -276,3 +276,20 @@ def test_the_demo_page_counts_and_shows_the_seed_widgets(app: Flask, page: Page)
         assert "Khả năng đáp ứng thông tin của Cổng TTĐT ?" in text(
             page, "[data-pw-widget=poll] legend")
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_theme_variables_and_data_path(world: Any, page: Page) -> None:
+    service, host, store = world
+    widgets = ('<div data-pw-widget="poll" data-poll="current" '
+               'style="--pw-accent: rgb(0, 0, 255)"></div><div data-pw-widget="views"></div>')
+    page.goto(host.add("/some/url", portal(service, widgets=widgets,
+                                           attrs='data-path="/tin-tuc/chuan"')))
+    button = page.get_by_role("button", name="Bình chọn")
+    button.wait_for()
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 0, 255)"
+    page.locator("[data-pw-widget=views] .n").wait_for()
+    site = sites.get_site(store, "thanhxuan", cached=False)
+    assert visits.pages(store, site, ["/tin-tuc/chuan", "/some/url"]) == {
+        "/tin-tuc/chuan": {"views": 1, "title": "Tin tức"},
+        "/some/url": {"views": 0, "title": None},
+    }
