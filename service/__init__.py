@@ -44,8 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
     store.init_app(app, settings.redis_url, settings.key_prefix)
-    init_limiter(app, settings)
+    # metrics first: its clock starts before the rate limiter's check, which a 429 ends
     metrics.init_app(app)
+    init_limiter(app, settings)
     logs.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
                       widgets.bp, pages.bp, admin_page.bp, openapi.bp):

@@ -171,3 +171,19 @@ def test_metrics_token_protects_metrics(redis_server: object) -> None:
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 24}
                       ).status_code == 200
+
+
+def test_rate_limited_requests_are_timed_and_counted(client: FlaskClient, store: Store) -> None:
+    sites.put_site(store, "thanhxuan", {})
+
+    def samples(text: str, name: str) -> float:
+        return _sample(text, name, route="/api/v1/sites/<site_id>/polls/<poll_id>/votes")
+
+    before = client.get("/metrics").get_data(as_text=True)
+    for _ in range(11):
+        client.post("/api/v1/sites/thanhxuan/polls/p/votes", json={},
+                    environ_base={"REMOTE_ADDR": "192.0.2.200"})
+    after = client.get("/metrics").get_data(as_text=True)
+    assert samples(after, "pw_rate_limited_total") - samples(before, "pw_rate_limited_total") == 1
+    assert samples(after, "pw_http_request_duration_seconds_count") - \
+        samples(before, "pw_http_request_duration_seconds_count") == 11
