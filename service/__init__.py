@@ -44,7 +44,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
     store.init_app(app, settings.redis_url, settings.key_prefix)
-    # metrics first: its clock starts before the rate limiter's check, which a 429 ends
     metrics.init_app(app)
     init_limiter(app, settings)
     logs.init_app(app)
