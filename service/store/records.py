@@ -12,9 +12,8 @@ from service.store import Store
 
 def load_site(store: Store, site_id: str) -> dict[str, Any] | None:
     """The site's stored settings, or None."""
-    with store.guard("site_load"):
-        raw = store.redis.get(store.keys.settings(site_id))
-    return json.loads(raw) if raw else None
+    found: dict[str, Any] | None = get_json(store, store.keys.settings(site_id), "site_load")
+    return found
 
 
 def save_site(store: Store, site_id: str, settings: dict[str, Any]) -> None:
@@ -58,12 +57,6 @@ def get_json(store: Store, key: str, operation: str) -> Any:
     with store.guard(operation):
         raw = store.redis.get(key)
     return json.loads(raw) if raw else None
-
-
-def set_json(store: Store, key: str, value: Any, operation: str) -> None:
-    """Store a JSON document."""
-    with store.guard(operation):
-        store.redis.set(key, json.dumps(value, ensure_ascii=False))
 
 
 def update_json(store: Store, key: str, change: Callable[[Any], Any], operation: str,
