@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 # Time-bucketed keys live this long after their period ends, so late readers still find them.
@@ -40,8 +41,12 @@ def periods_of(now: datetime, tz: ZoneInfo) -> Periods:
     """The periods containing `now` (an aware datetime) in `tz`."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    local = now.astimezone(tz)
-    today = local.date()
+    return _periods_of_day(now.astimezone(tz).date(), tz)
+
+
+@lru_cache(maxsize=1024)
+def _periods_of_day(today: date, tz: ZoneInfo) -> Periods:
+    # Everything follows from the local date, so every hit of a day shares one computation.
     iso_year, iso_week, iso_weekday = today.isocalendar()
     next_day = today + timedelta(days=1)
     next_week = today + timedelta(days=8 - iso_weekday)
