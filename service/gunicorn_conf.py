@@ -9,7 +9,7 @@ from typing import Any
 workers = int(os.environ.get("PW_WORKERS", "2"))
 threads = int(os.environ.get("PW_THREADS", "4"))
 worker_class = "gthread"
-bind = os.environ.get("PW_BIND", "127.0.0.1:8000")
+bind = "127.0.0.1:8000"  # `serve --host/--port` passes the real one
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
