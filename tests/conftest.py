@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +116,23 @@ def post_hit(client: FlaskClient, site_id: str = "thanhxuan", *, ip: str = "203.
     return client.post(f"/api/v1/sites/{site_id}/hits", data=json.dumps(body),
                        content_type="text/plain;charset=UTF-8", headers=hdrs,
                        environ_base={"REMOTE_ADDR": ip})
+
+
+def metric_sample(text: str, name: str, **labels: str) -> float:
+    """Sum of a metric's samples in Prometheus text whose labels include `labels`."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
+        if all(found.get(k) == v for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def metric(client: FlaskClient, name: str, **labels: str) -> float:
+    """A metric's current value from the app's /metrics (counters are process-wide)."""
+    return metric_sample(client.get("/metrics").get_data(as_text=True), name, **labels)
 
 
 def data_dir(tmp_path: Path) -> Path:

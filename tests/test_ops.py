@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from service import hotlines, polls, sites
 from service.store import Store
-from tests.conftest import BROWSER, post_hit
+from tests.conftest import BROWSER, metric_sample, post_hit
 from tests.test_serve import BIN, _env, _free_port, _wait_ready
 
 DEPLOY = Path(__file__).parent.parent / "deploy"
@@ -27,17 +27,6 @@ DEPLOY = Path(__file__).parent.parent / "deploy"
 def _scrape(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
         return str(r.read().decode())
-
-
-def _sample(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name + "{"):
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}")[0]))
-        if all(found.get(k) == v for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def test_metrics_sum_exactly_across_two_workers_and_stale_files_are_wiped(
@@ -74,10 +63,10 @@ def test_metrics_sum_exactly_across_two_workers_and_stale_files_are_wiped(
                     break
         assert len(writers()) >= 2  # both workers wrote; the scrape must sum them
         text = _scrape(port)
-        served = _sample(text, "pw_http_requests_total",
+        served = metric_sample(text, "pw_http_requests_total",
                          route="/api/v1/sites/<site_id>/stats", method="GET", status="200")
         assert served == n
-        assert _sample(text, "pw_http_request_duration_seconds_count",
+        assert metric_sample(text, "pw_http_request_duration_seconds_count",
                        route="/api/v1/sites/<site_id>/stats") == n
         assert 'pw_online_visitors{site="demo"} 0.0' in text
     finally:
@@ -177,7 +166,7 @@ def test_rate_limited_requests_are_timed_and_counted(client: FlaskClient, store:
     sites.put_site(store, "thanhxuan", {})
 
     def samples(text: str, name: str) -> float:
-        return _sample(text, name, route="/api/v1/sites/<site_id>/polls/<poll_id>/votes")
+        return metric_sample(text, name, route="/api/v1/sites/<site_id>/polls/<poll_id>/votes")
 
     before = client.get("/metrics").get_data(as_text=True)
     for _ in range(11):

@@ -16,7 +16,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from service import polls, tokens
 from service.sites import Site
 from service.store import Store
-from tests.conftest import BROWSER, SECRET, make_app
+from tests.conftest import BROWSER, SECRET, make_app, metric
 from tests.redis_proc import RedisProcess
 
 POLL = {
@@ -356,12 +356,7 @@ def test_bad_polls_are_refused(client: FlaskClient, store: Store, site: Site,
 
 def test_vote_metrics_by_result(client: FlaskClient, poll: dict[str, Any]) -> None:
     def value(result: str) -> float:
-        text = client.get("/metrics").get_data(as_text=True)
-        line = f'pw_votes_total{{result="{result}",site="thanhxuan"}} '
-        for row in text.splitlines():
-            if row.startswith(line):
-                return float(row.split()[-1])
-        return 0.0
+        return metric(client, "pw_votes_total", result=result, site="thanhxuan")
 
     before = {r: value(r) for r in ("accepted", "duplicate", "invalid")}
     vote(client, ["tot"])

@@ -16,7 +16,7 @@ from service.periods import periods_of
 from service.store import Store, counting, get_store
 from service.store import polls as poll_store
 from service.store.keys import Keys
-from tests.conftest import BROWSER, make_app, post_hit
+from tests.conftest import BROWSER, make_app, metric, post_hit
 from tests.redis_proc import RedisProcess
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -138,10 +138,7 @@ def test_a_site_with_60000_paths_keeps_max_pages_and_counts_totals(
         pipe.execute()
 
     def dropped_metric() -> float:
-        text = client.get("/metrics").get_data(as_text=True)
-        line = 'pw_pages_dropped_total{site="thanhxuan"} '
-        found = [float(x.split()[-1]) for x in text.splitlines() if x.startswith(line)]
-        return found[0] if found else 0.0
+        return metric(client, "pw_pages_dropped_total", site="thanhxuan")
 
     before = dropped_metric()
     for i in range(5):
