@@ -170,13 +170,8 @@ def add(store: Store, site: Site, body: Any) -> dict[str, Any]:
         doc = _doc(old)
         if len(doc["hotlines"]) >= MAX_HOTLINES:
             raise Invalid(f"at most {MAX_HOTLINES} hotlines")
-        existing = {h["id"] for h in doc["hotlines"]}
-        if item["id"] is not None and item["id"] in existing:
-            raise Conflict(f"hotline {item['id']} exists")
-        new_item = dict(item)
-        if new_item["id"] is None:
-            _with_ids([*({"id": i, "label": ""} for i in existing), new_item])
-        doc["hotlines"] = [*doc["hotlines"], new_item]
+        # stored ids are unique; this names the new one or refuses a taken one (409)
+        doc["hotlines"] = _with_ids([*doc["hotlines"], dict(item)])
         return doc
 
     doc = records.update_json(store, store.keys.hotlines(site.id), change, "hotlines")
