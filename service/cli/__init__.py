@@ -1,0 +1,43 @@
+"""The portal-widgets command: serve, site, token, hotline, poll, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from service.cli import demo, hotline, poll, serve, site, token
+from service.cli.common import CommandError
+from service.config import ConfigError
+from service.embedded import EmbeddedError
+from service.errors import DomainError
+from service.store import StorageUnavailable
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (one module per command group)."""
+    parser = argparse.ArgumentParser(prog="portal-widgets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (serve, site, token, hotline, poll, demo):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (CommandError, EmbeddedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 1
+    except StorageUnavailable as exc:
+        print(f"error: redis unavailable ({exc.operation})", file=sys.stderr)
+        return 1
