@@ -18,11 +18,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     `test_config` replaces the environment: PW_* keys are read as variables, other keys
     go into app.config.
     """
-    from service import errors, logs, metrics, openapi, store
+    from service import logs, metrics, openapi, store
     from service.limiter import init_app as init_limiter
     from service.views import (
         admin,
         admin_page,
+        errors,
         health,
         pages,
         public,

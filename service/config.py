@@ -79,14 +79,21 @@ class Settings:
         )
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name)
+def bounded_int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    """An integer from text within [low, high]; `default` when empty; ValueError naming it."""
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        raise ValueError(f"{name} must be an integer, got {raw[:40]!r}") from None
     if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+        raise ValueError(f"{name} must be from {low} to {high}, got {value}")
     return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    try:
+        return bounded_int(env.get(name), name, default, low, high)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

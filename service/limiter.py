@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from service.config import Settings
-from service.store.client import LIMITER_TIMEOUT, limiter_storage_uri
+from service.store.client import limiter_storage_options, limiter_storage_uri
+from service.visitor import address_key
 
 # Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
 # so the per-IP budget for page loads is generous; it only stops a single client hammering.
@@ -23,12 +19,10 @@ CLICKS_LIMIT = "120/minute"
 ADMIN_FAILURES_LIMIT = "20/minute"
 
 
-
 def client_key() -> str:
-    """The limiter's key: a keyed hash of the client IP, so no raw IP is ever stored."""
-    secret = current_app.config["PW_SETTINGS"].secret_key.encode()
-    address = (get_remote_address() or "").encode()
-    return hmac.new(secret, address, hashlib.sha256).hexdigest()[:24]
+    """The limiter's key: a keyed hash of the client's address (IPv6: its /64), never raw."""
+    secret: str = current_app.config["PW_SETTINGS"].secret_key
+    return address_key(secret, get_remote_address() or "")[:24]
 
 
 limiter = Limiter(key_func=client_key, default_limits=[])
@@ -37,11 +31,7 @@ limiter = Limiter(key_func=client_key, default_limits=[])
 def init_app(app: Flask, settings: Settings) -> None:
     """Bind the limiter: Redis storage, in-memory fallback while Redis is down."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings.redis_url))
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS",
-        {"socket_timeout": LIMITER_TIMEOUT, "socket_connect_timeout": LIMITER_TIMEOUT,
-         "retry": Retry(NoBackoff(), 0)},
-    )
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", limiter_storage_options())
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{settings.key_prefix}-limiter")
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
     # A Redis outage must not turn every request into a 500: the limiter falls back to

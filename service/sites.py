@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.errors import Invalid, NotFound
-from service.store import Store, records
+from service.store import Store
+from service.store import sites as db
 
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Settings change rarely; caching them keeps a hit at one Redis round trip. A change made
@@ -116,10 +117,10 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
     if not SITE_ID_RE.match(site_id):
         raise Invalid("site id must match ^[a-z0-9][a-z0-9-]{0,62}$")
     clean = validate(changes)
-    existing = records.load_site(store, site_id)
+    existing = db.load(store, site_id)
     merged = {**(existing or {}), **clean}
     site = _build(site_id, merged)
-    records.save_site(store, site_id, site.to_json())
+    db.save(store, site_id, site.to_json())
     store.site_cache.pop(site_id, None)
     return site, existing is None
 
@@ -144,7 +145,7 @@ def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
             if site is None:
                 raise NotFound("unknown site")
             return site
-    data = records.load_site(store, site_id)
+    data = db.load(store, site_id)
     found = _build(site_id, data) if data is not None else None
     store.site_cache[site_id] = (now + CACHE_SECONDS, found)
     if found is None:
@@ -152,14 +153,19 @@ def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
     return found
 
 
+def exists(store: Store, site_id: str) -> bool:
+    """Whether a site of this id exists (read from Redis, not the cache)."""
+    return SITE_ID_RE.match(site_id) is not None and db.exists(store, site_id)
+
+
 def list_sites(store: Store) -> list[Site]:
     """Every site, sorted by id."""
-    return [_build(sid, data) for sid, data in records.load_sites(store)]
+    return [_build(sid, data) for sid, data in db.load_all(store)]
 
 
 def delete_site(store: Store, site_id: str, *, purge: bool = False) -> None:
     """Remove the site; with purge, every key of the site too."""
     get_site(store, site_id, cached=False)
-    records.delete_site(store, site_id, purge=purge)
+    db.delete(store, site_id, purge=purge)
     store.site_cache.pop(site_id, None)
 

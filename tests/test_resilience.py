@@ -13,7 +13,7 @@ from redis.crc import key_slot
 
 from service import polls, sites, visits
 from service.periods import periods_of
-from service.store import Store, counting, get_store
+from service.store import Store, counters, get_store
 from service.store import polls as poll_store
 from service.store.keys import Keys
 from tests.conftest import BROWSER, make_app, metric, post_hit
@@ -24,12 +24,12 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 def test_every_script_key_set_is_in_one_cluster_slot(store: Store) -> None:
     p = periods_of(NOW, sites.Site(id="x").tz)
-    keys, _ = counting.hit_call(store, "thanhxuan", p, now_ms=0, window_s=300, visitor="v",
-                                request_id="r", path_hash="h", session_s=1800, dedupe_s=600,
-                                path="/", title="", max_pages=10)
+    keys, _ = counters.hit_call(store, counters.HitWrite(
+        site="thanhxuan", periods=p, now_ms=0, window_ms=300_000, visitor="v", request_id="r",
+        path="/", path_hash="h", title="", session_s=1800, dedupe_s=600, max_pages=10))
     groups = {
         "hit": keys,
-        "stats": counting._stat_keys(store, "thanhxuan", p),
+        "stats": counters._stat_keys(store, "thanhxuan", p),
         "vote": poll_store.poll_keys(store, "thanhxuan", "p1"),
         "heartbeat": [Keys().online("thanhxuan"), Keys().session("thanhxuan", "v")],
         "poll delete": [*poll_store.poll_keys(store, "thanhxuan", "p1"),
@@ -130,10 +130,10 @@ def test_a_site_with_60000_paths_keeps_max_pages_and_counts_totals(
     for start in range(0, 60_000, 5000):
         pipe = store.redis.pipeline(transaction=False)
         for i in range(start, start + 5000):
-            keys, args = counting.hit_call(
-                store, site.id, p, now_ms=ms, window_s=300, visitor=f"v{i}", request_id=f"r{i}",
-                path_hash=str(i), session_s=1800, dedupe_s=600, path=f"/tin/{i}", title="",
-                max_pages=site.max_pages)
+            keys, args = counters.hit_call(store, counters.HitWrite(
+                site=site.id, periods=p, now_ms=ms, window_ms=300_000, visitor=f"v{i}",
+                request_id=f"r{i}", path=f"/tin/{i}", path_hash=str(i), title="",
+                session_s=1800, dedupe_s=600, max_pages=site.max_pages))
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
 
@@ -146,7 +146,7 @@ def test_a_site_with_60000_paths_keeps_max_pages_and_counts_totals(
             "path": f"/moi/{i}", "views": 0}
     assert dropped_metric() == before + 5
     assert store.redis.hlen("pw:{thanhxuan}:pages") == 50_000
-    assert counting.dropped_count(store, site.id) == 10_005
+    assert counters.dropped_count(store, site.id) == 10_005
     stats = visits.read_stats(store, site, now=NOW)
     assert stats["pageviews"]["total"] == 60_005
 

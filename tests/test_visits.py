@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from redis.cluster import RedisCluster
 
-from service import sites, visits
+from service import figures, sites, visits
 from service.sites import Site
 from service.store import Store
 from tests.conftest import at
@@ -135,7 +135,7 @@ def test_history_keeps_each_local_day(store: Store, site: Site) -> None:
     hit(store, site, "b", path="/x", now=at("2027-01-01T00:10:00+07:00"))
     from datetime import date
 
-    days = visits.history(store, site, date(2026, 12, 30), date(2027, 1, 1))
+    days = figures.history(store, site, date(2026, 12, 30), date(2027, 1, 1))
     assert days == [
         {"date": "2026-12-30", "visits": 0, "pageviews": 0, "uniques": 0},
         {"date": "2026-12-31", "visits": 1, "pageviews": 1, "uniques": 1},
@@ -144,12 +144,12 @@ def test_history_keeps_each_local_day(store: Store, site: Site) -> None:
 
 
 def test_baselines_are_kept_apart_and_added(store: Store, site: Site) -> None:
-    visits.set_baselines(store, site, {"visits": {"total": 12380046, "year": 1754427,
+    figures.set_baselines(store, site, {"visits": {"total": 12380046, "year": 1754427,
                                                   "month": 106288, "week": 47519}}, now=T0)
     s = hit(store, site).stats
     assert s["visits"] == {"today": 1, "week": 47520, "month": 106289, "year": 1754428,
                            "total": 12380047}
-    counters = visits.counters(store, site, now=T0)
+    counters = figures.counters(store, site, now=T0)
     assert counters["imported"]["visits"]["total"] == 12380046
     assert counters["measured"]["visits"]["total"] == 1
     # next year the imported year figure no longer applies; the total does
@@ -167,8 +167,8 @@ def test_bad_baselines_change_nothing(store: Store, site: Site, values: object) 
     from service.errors import Invalid
 
     with pytest.raises(Invalid):
-        visits.set_baselines(store, site, values, now=T0)
-    assert visits.counters(store, site, now=T0)["imported"]["visits"]["total"] == 0
+        figures.set_baselines(store, site, values, now=T0)
+    assert figures.counters(store, site, now=T0)["imported"]["visits"]["total"] == 0
 
 
 def test_max_pages_caps_per_page_tracking_but_not_totals(store: Store) -> None:
@@ -244,7 +244,7 @@ def test_concurrent_hits_lose_no_increment(store: Store, site: Site) -> None:
 
 def test_hyperloglog_uniques_within_two_percent_at_100k(store: Store, site: Site) -> None:
     from service.periods import periods_of
-    from service.store import counting
+    from service.store import counters
 
     p = periods_of(T0, site.tz)
     ms = int(T0.timestamp() * 1000)
@@ -255,11 +255,10 @@ def test_hyperloglog_uniques_within_two_percent_at_100k(store: Store, site: Site
         pipe = None if isinstance(store.redis, RedisCluster) else \
             store.redis.pipeline(transaction=False)
         for i in range(start, start + 2000):
-            keys, args = counting.hit_call(
-                store, site.id, p, now_ms=ms, window_s=300, visitor=f"visitor-{i}",
-                request_id=f"r{i}", path_hash="h", session_s=1800, dedupe_s=600, path="/",
-                title="", max_pages=10,
-            )
+            keys, args = counters.hit_call(store, counters.HitWrite(
+                site=site.id, periods=p, now_ms=ms, window_ms=300_000, visitor=f"visitor-{i}",
+                request_id=f"r{i}", path="/", path_hash="h", title="", session_s=1800,
+                dedupe_s=600, max_pages=10))
             store.scripts.hit(keys=keys, args=args, client=pipe)
         if pipe is not None:
             pipe.execute()
@@ -271,5 +270,5 @@ def test_hyperloglog_uniques_within_two_percent_at_100k(store: Store, site: Site
     assert abs(s["uniques"]["today"] - n) / n <= 0.02
     # the first hit of the next day settles the day's figure in the history
     hit(store, site, "tomorrow", now=T0 + timedelta(days=1))
-    history = visits.history(store, site, T0.date(), T0.date())
+    history = figures.history(store, site, T0.date(), T0.date())
     assert history[0]["uniques"] == s["uniques"]["today"]

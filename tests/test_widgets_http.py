@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from service import hotlines, polls, sites, visits
+from service import figures, hotlines, polls, sites
 from service.sites import Site
 from service.store import Store
 
@@ -64,7 +64,7 @@ def test_hashed_url_is_immutable_and_matches_sri(client: FlaskClient) -> None:
 
 def test_counter_page_without_js(client: FlaskClient, store: Store) -> None:
     site, _ = sites.put_site(store, "thanhxuan", {"origins": ["https://thanhxuan.hanoi.gov.vn"]})
-    visits.set_baselines(store, site, {"visits": {"total": 12380046}}, now=datetime.now(UTC))
+    figures.set_baselines(store, site, {"visits": {"total": 12380046}}, now=datetime.now(UTC))
     response = client.get("/widgets/thanhxuan/counter.html")
     html = response.get_data(as_text=True)
     assert response.status_code == 200

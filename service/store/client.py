@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -80,3 +80,9 @@ def limiter_storage_uri(url: str) -> str:
     if url.startswith("unix://"):
         return "redis+unix://" + url[len("unix://"):]
     return url
+
+
+def limiter_storage_options() -> dict[str, Any]:
+    """redis-py options for the limiter's storage: it gives up sooner and never retries."""
+    return {"socket_timeout": LIMITER_TIMEOUT, "socket_connect_timeout": LIMITER_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0)}

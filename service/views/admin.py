@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service import hotlines, polls, sites, visits
+from service import figures, hotlines, polls, sites
 from service.errors import Invalid
 from service.limiter import ADMIN_FAILURES_LIMIT, limiter
 from service.sites import Site
@@ -77,7 +77,7 @@ def delete_site(site_id: str) -> Response:
 @admin_required
 def get_counters(site_id: str) -> Response:
     """Imported baselines and measured counts, apart."""
-    return jsonify(visits.counters(get_store(), _site(site_id), now=datetime.now(UTC)))
+    return jsonify(figures.counters(get_store(), _site(site_id), now=datetime.now(UTC)))
 
 
 @bp.put("/sites/<site_id>/counters")
@@ -86,8 +86,8 @@ def put_counters(site_id: str) -> Response:
     """Set baselines (the public figure becomes imported + measured)."""
     site = _site(site_id)
     now = datetime.now(UTC)
-    visits.set_baselines(get_store(), site, _body(), now=now)
-    return jsonify(visits.counters(get_store(), site, now=now))
+    figures.set_baselines(get_store(), site, _body(), now=now)
+    return jsonify(figures.counters(get_store(), site, now=now))
 
 
 def _date_arg(name: str, default: date) -> date:
@@ -108,7 +108,7 @@ def history(site_id: str) -> Response:
     today = datetime.now(site.tz).date()
     end = _date_arg("to", today)
     start = _date_arg("from", date.fromordinal(end.toordinal() - 29))
-    days = visits.history(get_store(), site, start, end)
+    days = figures.history(get_store(), site, start, end)
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=["date", "visits", "pageviews", "uniques"])

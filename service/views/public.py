@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from service import metrics, visits
-from service.errors import Forbidden, Invalid, NotFound
+from service.errors import Forbidden, Invalid
 from service.limiter import HITS_LIMIT, READS_LIMIT, limiter
-from service.sites import Site
 from service.store import get_store
+from service.text import text
 from service.views import common
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1/sites/<site_id>")
 bp.after_request(common.add_cors)
-
-
-def _visitor(site: Site, token: str, now: datetime) -> str:
-    """This request's visitor id (never stored raw: a keyed hash)."""
-    secret: str = current_app.config["PW_SETTINGS"].secret_key
-    return visits.visitor_id(get_store(), secret, site, ip=common.client_ip(),
-                             user_agent=common.user_agent(), token=token, now=now)
 
 
 @bp.post("/hits")
@@ -32,32 +24,21 @@ def hits(site_id: str) -> Response:
     site = common.load_site(site_id)
     body = common.json_body()
     path = common.page_path(body.get("path"))
-    title = common.text(body.get("title"), "title", max_len=common.MAX_TITLE) or ""
-    common.text(body.get("referrer"), "referrer", max_len=2048)  # validated, never stored
-    token = common.browser_token(body.get("token"))
+    title = text(body.get("title"), "title", max_len=common.MAX_TITLE, truncate=True) or ""
+    text(body.get("referrer"), "referrer", max_len=2048, truncate=True)  # checked, not stored
+    facts = common.hit_facts(body, path, title)
     try:
         common.check_origin(site)
     except Forbidden:
         metrics.HITS.labels(site=site.id, result="refused").inc()
         raise
-    store = get_store()
-    now = datetime.now(UTC)
-    if common.not_counted_reason() is not None:
-        metrics.HITS.labels(site=site.id, result="bot").inc()
-        stats = visits.read_stats(store, site, now=now)
-        views = visits.pages(store, site, [path])[path]["views"]
-        return jsonify({**stats, "counted": False, "page": {"path": path, "views": views}})
-    visitor = _visitor(site, token, now)
-    result = visits.record_hit(store, site, visitor=visitor, path=path, title=title, now=now)
-    if result is None:
-        raise NotFound("unknown site")
-    metrics.HITS.labels(site=site.id, result="counted" if result.counted else "duplicate").inc()
-    if result.dropped:
+    outcome = visits.hit(get_store(), common.settings().secret_key, site, facts,
+                         now=datetime.now(UTC))
+    metrics.HITS.labels(site=site.id, result=outcome.result).inc()
+    if outcome.dropped:
         metrics.PAGES_DROPPED.labels(site=site.id).inc()
-    payload: dict[str, Any] = {
-        **result.stats, "counted": result.counted, "page": {"path": path, "views": result.views}
-    }
-    response = jsonify(payload)
+    response = jsonify({**outcome.stats, "counted": outcome.counted,
+                        "page": {"path": path, "views": outcome.views}})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -68,12 +49,9 @@ def heartbeat(site_id: str) -> Response:
     """Keep a visitor who is still reading in `online`; counts nothing."""
     site = common.load_site(site_id)
     body = common.json_body()
-    common.page_path(body.get("path"))
-    token = common.browser_token(body.get("token"))
+    facts = common.hit_facts(body, common.page_path(body.get("path")), "")
     common.check_origin(site)
-    if common.not_counted_reason() is None:
-        now = datetime.now(UTC)
-        visits.heartbeat(get_store(), site, visitor=_visitor(site, token, now), now=now)
+    visits.beat(get_store(), common.settings().secret_key, site, facts, now=datetime.now(UTC))
     return Response(status=204)
 
 

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
-from service import hotlines, metrics, polls, visits
-from service.errors import DomainError, NotFound
+from service import hotlines, polls, visits, votes
+from service.errors import NotFound
 from service.limiter import READS_LIMIT, VOTES_LIMIT, limiter
 from service.sites import Site
 from service.store import get_store
@@ -173,7 +173,7 @@ def poll_page(site_id: str) -> Response:
             voted = False
     secret = current_app.config["PW_SETTINGS"].secret_key
     poll = polls.view(definition, tally, now=datetime.now(UTC), voted=voted,
-                      ticket=polls.issue_ticket(secret, site, definition["id"]))
+                      ticket=votes.issue_ticket(secret, site, definition["id"]))
     return _page("poll.html", site, poll=poll, voted=voted, error=None)
 
 
@@ -184,24 +184,18 @@ def poll_vote(site_id: str) -> BaseResponse:
     site = common.load_site(site_id)
     common.check_origin(site)
     poll_id = request.form.get("poll", "")
-    settings = current_app.config["PW_SETTINGS"]
     try:
-        polls.vote(get_store(), site, poll_id, options=request.form.getlist("option"),
-                   ticket=request.form.get("ticket"), token="", ip=common.client_ip(),
-                   secret=settings.secret_key, max_per_ip=settings.poll_max_votes_per_ip,
-                   now=datetime.now(UTC))
-    except polls.VoteRefused as refused:
-        metrics.VOTES.labels(site=site.id, result=refused.result).inc()
+        common.cast_vote(site, poll_id, options=request.form.getlist("option"),
+                         ticket=request.form.get("ticket"), token="")
+    except votes.VoteRefused as refused:
         error = refused.error
-        status = error.status if isinstance(error, DomainError) else 400
         if isinstance(error, NotFound):
             raise error from None
         definition, tally = polls.load(get_store(), site, poll_id)
-        poll = polls.view(definition, tally, now=datetime.now(UTC),
-                          ticket=polls.issue_ticket(settings.secret_key, site, definition["id"]))
-        return _page("poll.html", site, status=status, poll=poll, voted=False,
-                     error=str(error))
-    metrics.VOTES.labels(site=site.id, result="accepted").inc()
+        poll = polls.view(definition, tally, now=datetime.now(UTC), ticket=votes.issue_ticket(
+            common.settings().secret_key, site, definition["id"]))
+        return _page("poll.html", site, status=error.status, poll=poll, voted=False,
+                     error=error.reason)
     receipt = _receipts().dumps([site.id, poll_id])
     return redirect(url_for("widgets.poll_page", site_id=site.id, poll=poll_id,
                             receipt=receipt, lang=request.args.get("lang")), code=303)
