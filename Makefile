@@ -27,6 +27,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check service tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
 # The whole suite on one redis-server, then the counting, polls and hotlines tests again on a
