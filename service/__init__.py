@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from service.views import (
         admin,
         admin_page,
+        admin_pages,
         errors,
         health,
         pages,
@@ -49,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_limiter(app, settings)
     logs.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      widgets.bp, pages.bp, admin_page.bp, openapi.bp):
+                      admin_pages.bp, widgets.bp, pages.bp, admin_page.bp, openapi.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     return app
