@@ -23,7 +23,6 @@ CLICKS_LIMIT = "120/minute"
 ADMIN_FAILURES_LIMIT = "20/minute"
 
 
-
 def client_key() -> str:
     """The limiter's key: a keyed hash of the client IP, so no raw IP is ever stored."""
     secret = current_app.config["PW_SETTINGS"].secret_key.encode()
@@ -40,9 +39,15 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS",
         {"socket_timeout": LIMITER_TIMEOUT, "socket_connect_timeout": LIMITER_TIMEOUT,
-         "retry": Retry(NoBackoff(), 0)},
+         "retry": Retry(NoBackoff(), 0),
+         # `<prefix>:LIMITER/...`, so a Redis ACL user limited to `~<prefix>:*` runs the
+         # limiter too (the default `LIMITS:` prefix would be refused, and silently so,
+         # since errors fall back to memory). One key per limit and client: no hash tag
+         # is needed in a cluster.
+         "key_prefix": settings.key_prefix,
+         # Driver errors arrive as limits.errors.StorageError (service.views.auth).
+         "wrap_exceptions": True},
     )
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{settings.key_prefix}-limiter")
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
     # A Redis outage must not turn every request into a 500: the limiter falls back to
     # per-process memory and the routes themselves answer 503.
