@@ -2,8 +2,8 @@
 
 The token is checked first and only failures are counted, so failures from an address
 (an attacker behind the same NAT, a script with an old token) never lock out a valid token
-from it: a request with a valid token skips the rate limits, and an invalid one is counted
-in one bucket per client address shared by every admin route (429 beyond it).
+from it: a request with a valid token skips the rate limits, and an invalid token is counted
+in one allowance per client address shared by every admin route (429 beyond it).
 """
 
 from __future__ import annotations
@@ -49,13 +49,19 @@ def _lookup(secret: str) -> tokens.Token | None:
 
 
 @limiter.request_filter
-def _valid_token_skips_rate_limits() -> bool:
-    """An admin request with a valid token is exempt from every rate limit."""
+def _only_guesses_are_rate_limited() -> bool:
+    """An admin request is exempt from the rate limits unless it presents an invalid token.
+
+    flask-limiter checks its limits before the view, so a per-route limit on the admin
+    blueprint would refuse a valid token once failures filled it; the failures' own
+    allowance is counted below, after the token check. A request without a token costs
+    no lookup and guesses nothing.
+    """
     if request.blueprint != ADMIN_BLUEPRINT:
         return False
     secret = _secret()
     if secret is None:
-        return False
+        return True
     try:
         return _lookup(secret) is not None
     except StorageUnavailable:
