@@ -9,7 +9,7 @@ small (MAX_CONTENT_LENGTH), and every route with a body reads all of it anyway.
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from service.errors import Invalid
 
@@ -21,8 +21,10 @@ def read_body() -> None:
         return
     try:
         request.get_data(cache=True)
+    except ClientDisconnected:  # werkzeug's name for an OSError of the input: a cut body
+        raise Invalid("malformed request body") from None
     except HTTPException:
-        raise  # werkzeug's own: 413 too large, 400 client disconnected
+        raise  # 413 too large
     except Exception:  # the server's own parse errors, whatever their type
         raise Invalid("malformed request body") from None
 
