@@ -171,12 +171,16 @@ def spec() -> dict[str, Any]:
             "The embed script at its content-hashed, immutable URL", {"200": {
                 "description": "JS"}}, params=[{"name": "digest", "in": "path",
                                                 "required": True, "schema": {"type": "string"}}])},
-        "/widgets/manifest.json": {"get": _op("Hashed URL and SRI integrity of the script",
-                                              {"200": _json({"type": "object"})})},
+        "/widgets/manifest.json": {"get": _op(
+            "Hashed URL and SRI integrity of the script. `url` is absolute only when "
+            "PW_PUBLIC_URL is set (else relative to the service); never from the Host header",
+            {"200": _json({"type": "object", "required": ["url", "integrity"], "properties": {
+                "url": {"type": "string"}, "integrity": {"type": "string"}}})})},
         "/widgets/{site_id}/counter.html": {"get": _op("Counter without JS",
                                                        {"200": _html("Widget")}, params=s)},
-        "/widgets/{site_id}/hotlines.html": {"get": _op("Hotlines without JS",
-                                                        {"200": _html("Widget")}, params=s)},
+        "/widgets/{site_id}/hotlines.html": {"get": _op(
+            "Hotlines without JS, with schema.org ContactPoint JSON-LD",
+            {"200": _html("Widget")}, params=s)},
         "/widgets/{site_id}/poll.html": {
             "get": _op("Poll form without JS", {"200": _html("Widget")}, params=s),
             "post": _op("Form vote; redirects to the results", {"303": {

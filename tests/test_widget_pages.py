@@ -84,5 +84,6 @@ def test_one_label_table_for_the_script_and_the_pages() -> None:
     # no second copy anywhere: neither the script's source nor the views spell a label
     for source in (ROOT / "widgets" / "embed.js", ROOT / "service" / "views" / "widgets.py"):
         text = source.read_text("utf-8")
-        for label in ("Đang online", "Lượt truy cập trong tuần", "Tổng số phiếu", "Visits this week"):
+        for label in ("Đang online", "Lượt truy cập trong tuần", "Tổng số phiếu",
+                      "Visits this week"):
             assert label not in text, (source.name, label)
