@@ -57,3 +57,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     # flask-limiter would put a Retry-After on every 200); a 429 still carries Retry-After.
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    # The limiter object is module-wide (the views' decorators name it), and init_app does
+    # not clear its fallback state: a new app's new storage starts alive, whatever an
+    # earlier app's storage went through (several apps in one test process).
+    limiter._storage_dead = False
