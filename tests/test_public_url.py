@@ -42,7 +42,9 @@ def test_without_it_urls_are_relative_and_never_take_the_host(redis_server: Redi
     assert manifest.get_json()["url"] == f"/widgets/embed.{script().digest}.js"
     demo = client.get("/demo", headers=EVIL)
     assert 'src="/widgets/embed.js" data-site="demo"' in demo.get_data(as_text=True)
-    for response in (manifest, demo):
+    redirect = client.get("/", headers=EVIL)
+    assert redirect.headers["Location"] == "/demo"
+    for response in (manifest, demo, redirect):
         assert b"evil.example" not in response.data
         assert "evil.example" not in str(response.headers)
 
