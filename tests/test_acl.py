@@ -155,3 +155,25 @@ def test_a_user_without_the_prefix_is_refused_and_the_log_says_so(
     with acl_redis.client() as admin:
         admin.execute_command("ACL", "DELUSER", "narrow")
         admin.execute_command("ACL", "LOG", "RESET")
+
+
+def test_the_limiters_key_strings_are_pinned(redis_server: RedisProcess) -> None:
+    from service.limiter import client_key
+
+    app = make_app(redis_server.url, PW_KEY_PREFIX="district")
+    client = app.test_client()
+    with app.app_context():
+        sites.put_site(get_store(), "thanhxuan", {})
+    ip = {"REMOTE_ADDR": "203.0.113.77"}
+    client.get("/api/v1/sites/thanhxuan/stats", environ_base=ip)
+    client.get("/api/v1/admin/sites", headers={"Authorization": "Bearer pw_guess"},
+               environ_base=ip)
+    with app.test_request_context(environ_base=ip):
+        hashed = client_key()
+    with redis_server.client() as r:
+        limiter_keys = set(r.scan_iter(match="*LIMITER*"))
+    assert limiter_keys == {
+        f"district:LIMITER/admin-failures/{hashed}/20/1/minute",
+        f"district:LIMITER/{hashed}/admin.list_sites/20/1/minute",  # views/admin.py's own
+        f"district:LIMITER/{hashed}/public.stats/1200/1/minute",
+    }
