@@ -49,6 +49,9 @@ def init_app(app: Flask, settings: Settings) -> None:
          "wrap_exceptions": True},
     )
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    # flask-limiter defaults this to the module-wide object's last value: one app that turned
+    # the limiter off (a test) would turn it off for every later app.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     # A Redis outage must not turn every request into a 500: the limiter falls back to
     # per-process memory and the routes themselves answer 503.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)

@@ -70,6 +70,8 @@ def _only_guesses_are_rate_limited() -> bool:
 
 def _count_failure() -> None:
     """Count one failed attempt from this address; 429 past the allowance."""
+    if not limiter.enabled:  # RATELIMIT_ENABLED=False
+        return
     strategy = limiter.limiter  # Redis, or per-process memory while Redis is down
     key = ("admin-failures", client_key())
     try:
