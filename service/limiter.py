@@ -36,9 +36,15 @@ limiter = Limiter(key_func=client_key, default_limits=[])
 def init_app(app: Flask, settings: Settings) -> None:
     """Bind the limiter: Redis storage, in-memory fallback while Redis is down."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings.redis_url))
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", limiter_storage_options())
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{settings.key_prefix}-limiter")
+    # `<prefix>:LIMITER/...`, so a Redis ACL user limited to `~<prefix>:*` runs the limiter
+    # too (the default `LIMITS:` prefix would be refused, and silently so, since errors fall
+    # back to memory). One key per limit and client: no hash tag is needed in a cluster.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          limiter_storage_options(settings.key_prefix))
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    # flask-limiter defaults this to the module-wide object's last value: one app that turned
+    # the limiter off (a test) would turn it off for every later app.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     # A Redis outage must not turn every request into a 500: the limiter falls back to
     # per-process memory and the routes themselves answer 503.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -47,6 +53,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     # flask-limiter would put a Retry-After on every 200); a 429 still carries Retry-After.
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    # The limiter object is module-wide (the views' decorators name it), and init_app does
+    # not clear its fallback state: a new app's new storage starts alive, whatever an
+    # earlier app's storage went through (several apps in one test process).
+    limiter._storage_dead = False
 
 
 class LocalLimit:
