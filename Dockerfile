@@ -26,10 +26,12 @@ RUN groupadd --system --gid 10001 pw \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Mount a volume on /app/var (embedded Redis AOF) and a tmpfs on /tmp (multiprocess metrics,
-# gunicorn heartbeat files); `serve` wipes PROMETHEUS_MULTIPROC_DIR at start.
+# gunicorn's worker heartbeats and control socket, through XDG_RUNTIME_DIR): the root
+# filesystem can then be read-only. `serve` wipes PROMETHEUS_MULTIPROC_DIR at start.
 ENV PATH=/opt/venv/bin:$PATH \
     PROMETHEUS_MULTIPROC_DIR=/tmp/pw-metrics \
     PW_DATA_DIR=/app/var \
+    XDG_RUNTIME_DIR=/tmp \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 USER 10001:10001
