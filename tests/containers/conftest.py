@@ -31,7 +31,8 @@ BROWSER = (
 os.environ.setdefault("CONTAINERS_CONF", str(DEPLOY / "podman/containers.conf"))
 
 
-def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def podman(*args: str, check: bool = True,
+           timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run podman; a failure shows its stderr."""
     done = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
