@@ -157,3 +157,16 @@ def test_nginx_closes_a_connection_that_never_finishes_its_headers(stack: Stack)
     assert received == b"" or received.startswith(b"HTTP/1.1 408")
     assert 8 <= waited <= 15, waited  # client_header_timeout 10s
     wait_ready(stack.web, timeout=5)
+
+
+def test_promtool_accepts_the_shipped_config_and_rules() -> None:
+    done = podman("run", "--rm", "--volume", f"{DEPLOY / 'prometheus'}:/etc/prometheus:ro",
+                  "--entrypoint", "promtool", "localhost/pw-prometheus:bookworm",
+                  "check", "config", "/etc/prometheus/prometheus.yml")
+    assert "SUCCESS: 6 rules found" in done.stdout + done.stderr
+    # Debian's Prometheus is built without Kubernetes discovery, so the cluster's scrape
+    # config is checked here only for what it shares with the compose one.
+    cluster = yaml.safe_load((DEPLOY / "prometheus/kubernetes-scrape.yml").read_text())
+    compose = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())
+    assert cluster["rule_files"] == compose["rule_files"]
+    assert cluster["scrape_configs"][0]["job_name"] == compose["scrape_configs"][0]["job_name"]
