@@ -29,10 +29,10 @@ from typing import Any
 
 import redis
 
-from service import hotlines, polls, sites
+from service import hotlines, polls, sites, votes
 from service.embedded import EmbeddedRedis
 from service.periods import periods_of
-from service.store import Store, counting
+from service.store import Store, counters
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -127,7 +127,7 @@ def vote_bodies(path: Path, site: sites.Site, count: int) -> None:
     """Distinct tickets and tokens, one vote per line (tickets are single use)."""
     with path.open("w") as out:
         for i in range(count):
-            ticket = polls.issue_ticket(SECRET, site, "bench-poll")
+            ticket = votes.issue_ticket(SECRET, site, "bench-poll")
             out.write(f'{{"options": ["o{1 + i % 4}"], "ticket": "{ticket}", '
                       f'"token": "bench-token-{i:08d}"}}\n')
 
@@ -160,7 +160,7 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
                                           headers={"X-Forwarded-For": f"10.9.1.{i}"}),
         "POST votes": lambda i: client.post(
             "/api/v1/sites/bench/polls/bench-poll/votes",
-            json={"options": ["o1"], "ticket": polls.issue_ticket(SECRET, site, "bench-poll"),
+            json={"options": ["o1"], "ticket": votes.issue_ticket(SECRET, site, "bench-poll"),
                   "token": f"cost-token-{i:06d}"},
             headers={"X-Forwarded-For": f"10.9.2.{i}"}),
         "GET hotlines": lambda i: client.get("/api/v1/sites/bench/hotlines",
@@ -208,11 +208,11 @@ def _simulate(store: Store) -> tuple[float, float, float]:
         ms = int(now.timestamp() * 1000)
         pipe = r.pipeline(transaction=False)
         for i in range(5000):
-            keys, args = counting.hit_call(
-                store, site.id, p, now_ms=ms + i * 15_000, window_s=300,
-                visitor=f"{day}-{i}", request_id=f"{day}-{i}", path_hash=str(i % 1000),
-                session_s=1800, dedupe_s=600, path=f"/tin-tuc/bai-{i % 1000}",
-                title=f"Bài viết số {i % 1000} về hoạt động của quận", max_pages=50_000)
+            keys, args = counters.hit_call(store, counters.HitWrite(
+                site=site.id, periods=p, now_ms=ms + i * 15_000, window_ms=300_000,
+                visitor=f"{day}-{i}", request_id=f"{day}-{i}", path=f"/tin-tuc/bai-{i % 1000}",
+                path_hash=str(i % 1000), title=f"Bài viết số {i % 1000} về hoạt động của quận",
+                session_s=1800, dedupe_s=600, max_pages=50_000))
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
         # What Redis would have expired by now in real time: sessions, reload guards and

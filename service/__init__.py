@@ -18,11 +18,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     `test_config` replaces the environment: PW_* keys are read as variables, other keys
     go into app.config.
     """
-    from service import errors, logs, metrics, openapi, store
+    from service import logs, metrics, openapi, store
     from service.limiter import init_app as init_limiter
     from service.views import (
         admin,
         admin_page,
+        admin_pages,
+        body,
+        errors,
+        headers,
         health,
         pages,
         public,
@@ -47,8 +51,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     init_limiter(app, settings)
     logs.init_app(app)
+    body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      widgets.bp, pages.bp, admin_page.bp, openapi.bp):
+                      admin_pages.bp, widgets.bp, pages.bp, admin_page.bp, openapi.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    headers.init_app(app)
     return app

@@ -1,15 +1,6 @@
-"""Domain errors and the one JSON error handler for every failure."""
+"""Domain errors: a refused request's status and short lowercase reason (no HTTP here)."""
 
 from __future__ import annotations
-
-import logging
-
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
-
-from service.store.errors import StorageUnavailable
-
-log = logging.getLogger("service")
 
 
 class DomainError(Exception):
@@ -67,64 +58,3 @@ class TooMany(DomainError):
     """A limit other than the rate limiter's (429)."""
 
     status = 429
-
-
-_SHORT = {
-    404: "not found",
-    405: "method not allowed",
-    413: "body too large",
-    414: "uri too long",
-    415: "unsupported content type",
-    431: "request headers too large",
-}
-
-
-def error_response(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
-    """`{"error": reason}` with the status."""
-    response = jsonify(error=reason)
-    response.status_code = status
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def _retry_after(exc: HTTPException) -> int:
-    """Seconds until the breached rate-limit window ends (its length: an upper bound)."""
-    limit = getattr(exc, "limit", None)
-    item = getattr(limit, "limit", None)
-    try:
-        return max(1, int(item.get_expiry())) if item is not None else 60
-    except (AttributeError, TypeError, ValueError):
-        return 60
-
-
-def init_app(app: Flask) -> None:
-    """Register the JSON handlers: no HTML error pages, no stack traces to clients."""
-
-    @app.errorhandler(DomainError)
-    def _domain(exc: DomainError) -> Response:
-        return error_response(exc.status, exc.reason, exc.headers)
-
-    @app.errorhandler(StorageUnavailable)
-    def _storage(exc: StorageUnavailable) -> Response:
-        log.warning("storage unavailable during %s", exc.operation)
-        return error_response(503, "storage unavailable", {"Retry-After": "5"})
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        if status == 429:
-            reason = "rate limited"
-        else:
-            reason = _SHORT.get(status) or (exc.name or "error").lower()
-        response = error_response(status, reason)
-        if status == 405 and exc.get_response().headers.get("Allow"):
-            response.headers["Allow"] = exc.get_response().headers["Allow"]
-        if status == 429:
-            response.headers["Retry-After"] = str(_retry_after(exc))
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        log.exception("unexpected error")
-        return error_response(500, "internal error")

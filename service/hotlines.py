@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from service import hours
 from service.errors import Conflict, Invalid, NotFound
+from service.ids import is_slug, slug
 from service.sites import Site
-from service.store import Store, records
+from service.store import Store
+from service.store import hotlines as db
+from service.text import text
 
 DEFAULT_TITLE = "Đường dây nóng"
 MAX_HOTLINES = 50
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _SHORT_RE = re.compile(r"^1\d{2,4}$")  # 113, 114, 115, 1022, 18001 ...
 _SEPARATORS = re.compile(r"[\s.\-()/]")
 # Toll-free and shared-cost numbers (1800 xxxx, 1900 xxxx) only work dialled nationally.
@@ -43,55 +43,6 @@ def tel_of(number: str, region: str = "VN") -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
-def slug(text: str) -> str:
-    """An id from a Vietnamese label: `Tiếp công dân` -> `tiep-cong-dan`."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40] or "hotline"
-
-
-def _text(value: Any, name: str, max_len: int, *, required: bool = False) -> str | None:
-    if value is None or (value == "" and not required):
-        if required:
-            raise Invalid(f"{name} is required")
-        return None
-    if not isinstance(value, str):
-        raise Invalid(f"{name} must be a string")
-    cleaned = " ".join(value.split())
-    if required and not cleaned:
-        raise Invalid(f"{name} is required")
-    if len(cleaned) > max_len:
-        raise Invalid(f"{name} must be at most {max_len} characters")
-    try:
-        cleaned.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Invalid(f"{name} is not valid unicode") from None
-    return cleaned
-
-
-def _hours(value: Any) -> dict[str, list[list[str]]] | None:
-    """{"mon": [["07:30", "11:30"], ["13:30", "17:00"]], ...}; days left out are closed."""
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not value:
-        raise Invalid("hours must be an object of days (mon..sun) to [start, end] pairs")
-    out: dict[str, list[list[str]]] = {}
-    for day, spans in value.items():
-        if day not in DAYS:
-            raise Invalid(f"hours: unknown day {str(day)[:10]} (use mon..sun)")
-        if not isinstance(spans, list) or len(spans) > 6:
-            raise Invalid(f"hours.{day} must be a list of at most 6 [start, end] pairs")
-        clean = []
-        for span in spans:
-            if (not isinstance(span, list) or len(span) != 2
-                    or not all(isinstance(t, str) and _TIME_RE.match(t) for t in span)
-                    or span[0] >= span[1]):
-                raise Invalid(f"hours.{day} needs [\"HH:MM\", \"HH:MM\"] pairs, start before end")
-            clean.append([span[0], span[1]])
-        out[day] = sorted(clean)
-    return {day: out[day] for day in DAYS if day in out}
-
-
 def validate(item: Any, *, partial: bool = False) -> dict[str, Any]:
     """A checked hotline (all fields, or only those given when partial)."""
     if not isinstance(item, dict):
@@ -102,21 +53,21 @@ def validate(item: Any, *, partial: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "id" in item or not partial:
         raw_id = item.get("id")
-        if raw_id is not None and (not isinstance(raw_id, str) or not ID_RE.match(raw_id)):
+        if raw_id is not None and not is_slug(raw_id):
             raise Invalid("id must be a slug: a-z, 0-9 and -, at most 40 characters")
         out["id"] = raw_id
     if "label" in item or not partial:
-        out["label"] = _text(item.get("label"), "label", 100, required=True)
+        out["label"] = text(item.get("label"), "label", max_len=100, required=True)
     if "number" in item or not partial:
-        number = _text(item.get("number"), "number", 40, required=True)
+        number = text(item.get("number"), "number", max_len=40, required=True)
         assert number is not None
         out["number"] = number
         out["tel"] = tel_of(number)
     for name, limit in (("group", 100), ("note", 300)):
         if name in item or not partial:
-            out[name] = _text(item.get(name), name, limit)
+            out[name] = text(item.get(name), name, max_len=limit)
     if "hours" in item or not partial:
-        out["hours"] = _hours(item.get("hours"))
+        out["hours"] = hours.validate(item.get("hours"))
     return out
 
 
@@ -128,7 +79,7 @@ def _with_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for item in items:
         if item["id"] is None:
-            base = slug(item["label"])
+            base = slug(item["label"], "hotline")
             candidate, n = base, 2
             while candidate in seen:
                 candidate = f"{base[:36]}-{n}"
@@ -142,7 +93,7 @@ def _with_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def get(store: Store, site: Site) -> dict[str, Any]:
     """The stored box: {"title", "hotlines": [...]} (with tel)."""
-    return _doc(records.get_json(store, store.keys.hotlines(site.id), "hotlines"))
+    return _doc(db.load(store, site.id))
 
 
 def replace(store: Store, site: Site, body: Any) -> dict[str, Any]:
@@ -151,14 +102,13 @@ def replace(store: Store, site: Site, body: Any) -> dict[str, Any]:
         raise Invalid("body must be {\"title\": ..., \"hotlines\": [...]}")
     if len(body["hotlines"]) > MAX_HOTLINES:
         raise Invalid(f"at most {MAX_HOTLINES} hotlines")
-    title = _text(body.get("title"), "title", 100) if "title" in body else None
+    title = text(body.get("title"), "title", max_len=100) if "title" in body else None
     items = _with_ids([validate(item) for item in body["hotlines"]])
 
     def change(old: Any) -> dict[str, Any]:
         return {"title": title or _doc(old)["title"], "hotlines": items}
 
-    new: dict[str, Any] = records.update_json(store, store.keys.hotlines(site.id), change,
-                                              "hotlines")
+    new: dict[str, Any] = db.update(store, site.id, change)
     return new
 
 
@@ -174,7 +124,7 @@ def add(store: Store, site: Site, body: Any) -> dict[str, Any]:
         doc["hotlines"] = _with_ids([*doc["hotlines"], dict(item)])
         return doc
 
-    doc = records.update_json(store, store.keys.hotlines(site.id), change, "hotlines")
+    doc = db.update(store, site.id, change)
     added: dict[str, Any] = doc["hotlines"][-1]
     return added
 
@@ -203,7 +153,7 @@ def patch(store: Store, site: Site, hotline_id: str, body: Any) -> dict[str, Any
         doc["hotlines"] = items
         return doc
 
-    records.update_json(store, store.keys.hotlines(site.id), change, "hotlines")
+    db.update(store, site.id, change)
     return found
 
 
@@ -218,17 +168,7 @@ def remove(store: Store, site: Site, hotline_id: str) -> None:
         doc["hotlines"] = kept
         return doc
 
-    records.update_json(store, store.keys.hotlines(site.id), change, "hotlines")
-
-
-def open_now(hours: dict[str, list[list[str]]] | None, site: Site, now: datetime) -> bool | None:
-    """Whether the schedule is open at `now` in the site's timezone; None without one."""
-    if not hours:
-        return None
-    local = now.astimezone(site.tz)
-    clock = local.strftime("%H:%M")
-    spans = hours.get(DAYS[local.weekday()], [])
-    return any(start <= clock < end for start, end in spans)
+    db.update(store, site.id, change)
 
 
 def public(store: Store, site: Site, now: datetime) -> dict[str, Any]:
@@ -238,7 +178,7 @@ def public(store: Store, site: Site, now: datetime) -> dict[str, Any]:
         "title": doc["title"],
         "hotlines": [
             {**{f: h.get(f) for f in FIELDS}, "tel": h["tel"],
-             "open_now": open_now(h.get("hours"), site, now)}
+             "open_now": hours.open_now(h.get("hours"), site.tz, now)}
             for h in doc["hotlines"]
         ],
     }
@@ -247,7 +187,7 @@ def public(store: Store, site: Site, now: datetime) -> dict[str, Any]:
 def admin_view(store: Store, site: Site) -> dict[str, Any]:
     """The admin's box: stored fields plus tel and click counts."""
     doc = get(store, site)
-    clicks = records.hash_counts(store, store.keys.hotline_clicks(site.id), "hotline_clicks")
+    clicks = db.clicks(store, site.id)
     return {
         "title": doc["title"],
         "hotlines": [{**{f: h.get(f) for f in FIELDS}, "tel": h["tel"],
@@ -260,4 +200,4 @@ def click(store: Store, site: Site, hotline_id: str) -> None:
     doc = get(store, site)
     if hotline_id not in {h["id"] for h in doc["hotlines"]}:
         raise NotFound("unknown hotline")
-    records.incr_field(store, store.keys.hotline_clicks(site.id), hotline_id, "hotline_clicks")
+    db.add_click(store, site.id, hotline_id)

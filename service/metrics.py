@@ -21,6 +21,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from service import sites, visits
+from service.errors import Unauthorized
+from service.store import StorageUnavailable, get_store
+from service.store.errors import REDIS_ERRORS
+
 REQUESTS = Counter(
     "pw_http_requests_total", "HTTP requests by route template", ["route", "method", "status"]
 )
@@ -28,13 +33,15 @@ DURATION = Histogram(
     "pw_http_request_duration_seconds", "Request duration by route template", ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+# The store counts its own failures (service.store.errors); exported here with the rest.
+__all__ = ["REDIS_ERRORS"]
 HITS = Counter("pw_hits_total", "Page loads by result", ["site", "result"])
 VOTES = Counter("pw_votes_total", "Poll votes by result", ["site", "result"])
-REDIS_ERRORS = Counter("pw_redis_errors_total", "Failed Redis operations", ["operation"])
 RATE_LIMITED = Counter("pw_rate_limited_total", "Requests refused by the rate limiter", ["route"])
 HOTLINE_CLICKS = Counter("pw_hotline_clicks_total", "Taps on hotline numbers", ["site"])
-PAGES_DROPPED = Counter(
-    "pw_pages_dropped_total", "Page views not tracked per page (max_pages reached)", ["site"]
+PAGES_EVICTED = Counter(
+    "pw_pages_evicted_total", "Tracked pages dropped to make room for new ones (max_pages)",
+    ["site"]
 )
 
 bp = Blueprint("metrics", __name__)
@@ -47,9 +54,6 @@ class OnlineCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from service import sites, visits
-        from service.store import StorageUnavailable, get_store
-
         family = GaugeMetricFamily("pw_online_visitors", "Visitors online now", labels=["site"])
         with self.app.app_context():
             store = get_store()
@@ -96,8 +100,6 @@ def metrics_view() -> Response:
     if token is not None:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            from service.errors import Unauthorized
-
             raise Unauthorized("invalid token", {"WWW-Authenticate": "Bearer"})
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # A fresh registry per scrape reads every worker's files (multiprocess mode).

@@ -70,3 +70,8 @@ def _periods_of_day(today: date, tz: ZoneInfo) -> Periods:
 def local_iso(now: datetime, tz: ZoneInfo) -> str:
     """`now` in the site's timezone, ISO 8601 to the second."""
     return now.astimezone(tz).replace(microsecond=0).isoformat()
+
+
+def ms(now: datetime) -> int:
+    """Unix time of an aware instant in milliseconds (how scripts and polls store time)."""
+    return int(now.timestamp() * 1000)

@@ -1,55 +1,22 @@
-"""Polls: definitions, status from `now`, signed single-use tickets, one vote per browser."""
+"""Polls: definitions, their status at `now`, what a reader sees, the admin's changes."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 import secrets
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
-from service.errors import Conflict, Invalid, NotFound, TooMany
-from service.hotlines import slug
+from service.errors import Conflict, Invalid, NotFound
+from service.ids import is_slug, slug
+from service.periods import ms
 from service.sites import Site
-from service.store import Store, records
+from service.store import Store
 from service.store import polls as db
 
-TICKET_SECONDS = 3600
 RESULTS = ("always", "after_vote", "after_close")
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_OPTIONS = 20
 EDITABLE = ("question", "options", "multiple", "max_choices", "opens_at", "closes_at",
             "results", "status")
-
-# Outcomes of vote.lua -> (metric result, exception or None)
-OUTCOMES: dict[str, tuple[str, type[Exception] | None, str]] = {
-    "ok": ("accepted", None, ""),
-    "missing": ("invalid", NotFound, "unknown poll"),
-    "scheduled": ("closed", Conflict, "poll not open yet"),
-    "closed": ("closed", Conflict, "poll closed"),
-    "duplicate": ("duplicate", Conflict, "already voted"),
-    "used": ("duplicate", Conflict, "ticket already used"),
-    "limited": ("limited", TooMany, "too many votes from this address"),
-    "unknown": ("invalid", Invalid, "unknown option"),
-    "toomany": ("invalid", Invalid, "too many options"),
-}
-
-
-class VoteRefused(Exception):
-    """A vote that was not recorded: `result` for the metric, `error` for the answer."""
-
-    def __init__(self, result: str, error: Exception) -> None:
-        super().__init__(str(error))
-        self.result = result
-        self.error = error
-
-
-def _ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
-
 
 def _instant(value: Any, name: str) -> str | None:
     if value is None:
@@ -78,7 +45,7 @@ def _options(value: Any) -> list[dict[str, str]]:
         if not 1 <= len(label) <= 200:
             raise Invalid("option labels must be 1-200 characters")
         option_id = item.get("id") or f"o{i + 1}"
-        if not isinstance(option_id, str) or not ID_RE.match(option_id):
+        if not is_slug(option_id):
             raise Invalid("option ids must be slugs (a-z, 0-9, -)")
         out.append({"id": option_id, "label": label})
     if len({o["id"] for o in out}) != len(out):
@@ -109,7 +76,7 @@ def _check(definition: dict[str, Any]) -> dict[str, Any]:
     for name in ("opens_at", "closes_at"):
         definition[name] = _instant(definition.get(name), name)
         at = definition[name]
-        definition[name.replace("_at", "_ms")] = _ms(datetime.fromisoformat(at)) if at else None
+        definition[name.replace("_at", "_ms")] = ms(datetime.fromisoformat(at)) if at else None
     if definition["opens_ms"] and definition["closes_ms"] \
             and definition["opens_ms"] >= definition["closes_ms"]:
         raise Invalid("closes_at must be after opens_at")
@@ -125,8 +92,8 @@ def create(store: Store, site: Site, body: Any, *, now: datetime) -> dict[str, A
         raise Invalid(f"unknown field: {sorted(unknown)[0][:30]}")
     poll_id = body.get("id")
     if poll_id is None:
-        poll_id = f"{slug(str(body.get('question', 'poll')))[:30]}-{secrets.token_hex(3)}"
-    if not isinstance(poll_id, str) or not ID_RE.match(poll_id) or poll_id == "current":
+        poll_id = f"{slug(str(body.get('question', 'poll')), 'poll')[:30]}-{secrets.token_hex(3)}"
+    if not is_slug(poll_id) or poll_id == "current":
         raise Invalid("id must be a slug: a-z, 0-9 and -, at most 40 characters")
     definition = _check({
         "id": poll_id, "question": body.get("question"), "options": _options(body.get("options")),
@@ -135,7 +102,7 @@ def create(store: Store, site: Site, body: Any, *, now: datetime) -> dict[str, A
         "results": body.get("results", "always"),
         "created": now.replace(microsecond=0).isoformat(),
     })
-    if not db.create(store, site.id, poll_id, definition, _ms(now)):
+    if not db.create(store, site.id, poll_id, definition, ms(now)):
         raise Conflict(f"poll {poll_id} exists")
     return definition
 
@@ -147,7 +114,7 @@ def resolve(store: Store, site: Site, poll_id: str) -> str:
         if found is None:
             raise NotFound("no current poll")
         return found
-    if not ID_RE.match(poll_id):
+    if not is_slug(poll_id):
         raise NotFound("unknown poll")
     return poll_id
 
@@ -162,10 +129,10 @@ def load(store: Store, site: Site, poll_id: str) -> tuple[dict[str, Any], dict[s
 
 def status(definition: dict[str, Any], now: datetime) -> str:
     """scheduled, open or closed at `now`."""
-    ms = _ms(now)
-    if definition.get("opens_ms") and ms < definition["opens_ms"]:
+    at = ms(now)
+    if definition.get("opens_ms") and at < definition["opens_ms"]:
         return "scheduled"
-    if definition.get("closes_ms") and ms >= definition["closes_ms"]:
+    if definition.get("closes_ms") and at >= definition["closes_ms"]:
         return "closed"
     return "open"
 
@@ -196,64 +163,6 @@ def view(definition: dict[str, Any], tally: dict[str, int], *, now: datetime,
     if admin:
         out["created"] = definition.get("created")
     return out
-
-
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="pw-poll-ticket")
-
-
-def issue_ticket(secret: str, site: Site, poll_id: str) -> str:
-    """A signed single-use ticket for one vote on this poll, valid an hour."""
-    return _serializer(secret).dumps({"s": site.id, "p": poll_id, "n": secrets.token_hex(12)})
-
-
-def _nonce(secret: str, site: Site, poll_id: str, ticket: Any, now: datetime) -> tuple[str, int]:
-    if not isinstance(ticket, str) or not ticket or len(ticket) > 300:
-        raise Invalid("ticket is required")
-    try:
-        data, issued = _serializer(secret).loads(ticket, max_age=TICKET_SECONDS,
-                                                 return_timestamp=True)
-    except SignatureExpired:
-        raise Invalid("ticket expired") from None
-    except BadSignature:
-        raise Invalid("invalid ticket") from None
-    if not isinstance(data, dict) or data.get("s") != site.id or data.get("p") != poll_id:
-        raise Invalid("invalid ticket")
-    if issued.timestamp() > now.timestamp() + 60:
-        raise Invalid("invalid ticket")
-    forget_ms = int((issued.timestamp() + TICKET_SECONDS + 60) * 1000)
-    return str(data.get("n", "")), forget_ms
-
-
-def _keyed(secret: str, *parts: str) -> str:
-    return hmac.new(secret.encode(), "\x00".join(parts).encode("utf-8", "replace"),
-                    hashlib.sha256).hexdigest()[:32]
-
-
-def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, token: str,
-         ip: str, secret: str, max_per_ip: int, now: datetime) -> dict[str, Any]:
-    """Record one ballot; VoteRefused (with metric result and HTTP error) when not.
-
-    One round trip: vote.lua checks the poll, the options and every allowance, and answers
-    with the tally and the definition; only `current` needs its pointer read first.
-    """
-    try:
-        poll = resolve(store, site, poll_id)
-        if not isinstance(options, list) or not options or len(options) > MAX_OPTIONS \
-                or not all(isinstance(o, str) and len(o) <= 40 for o in options):
-            raise Invalid("options must be a non-empty list of option ids")
-        nonce, forget_ms = _nonce(secret, site, poll, ticket, now)
-    except (Invalid, NotFound) as exc:
-        raise VoteRefused("invalid", exc) from None
-    voter = _keyed(secret, "voter", site.id, poll, token) if token else ""
-    outcome, tally, definition = db.vote(
-        store, site.id, poll, now_ms=_ms(now), nonce=nonce, forget_ms=forget_ms, voter=voter,
-        ip=_keyed(secret, "ip", site.id, poll, ip), max_per_ip=max_per_ip, options=options,
-    )
-    result, error, reason = OUTCOMES.get(outcome, ("invalid", Invalid, "vote refused"))
-    if error is not None or definition is None:
-        raise VoteRefused(result, (error or Invalid)(reason))
-    return view(definition, tally, now=now, voted=True)
 
 
 def list_polls(store: Store, site: Site, *, now: datetime) -> list[dict[str, Any]]:
@@ -294,15 +203,15 @@ def update(store: Store, site: Site, poll_id: str, body: Any, *, now: datetime) 
         if wanted == "closed":
             definition["closes_at"] = now.isoformat()
         elif wanted == "open":
-            if definition.get("opens_ms") and definition["opens_ms"] > _ms(now):
+            if definition.get("opens_ms") and definition["opens_ms"] > ms(now):
                 definition["opens_at"] = None
-            if definition.get("closes_ms") and definition["closes_ms"] <= _ms(now):
+            if definition.get("closes_ms") and definition["closes_ms"] <= ms(now):
                 definition["closes_at"] = None
         elif wanted is not None:
             raise Invalid("status must be open or closed")
         return _check(definition)
 
-    records.update_json(store, store.keys.poll(site.id, poll), change, "poll")
+    db.update(store, site.id, poll, change)
 
 
 def delete(store: Store, site: Site, poll_id: str) -> None:

@@ -11,13 +11,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.errors import Invalid, NotFound
-from service.store import Store, records
+from service.store import Store
+from service.store import sites as db
 
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Settings change rarely; caching them keeps a hit at one Redis round trip. A change made
 # by the admin reaches every worker within this many seconds.
 CACHE_SECONDS = 5.0
 MAX_ORIGINS = 50
+MAX_PREFIXES = 50
 
 _INT_RANGES = {
     "online_window_seconds": (30, 3600),
@@ -40,6 +42,7 @@ class Site:
     pageview_dedupe_seconds: int = 600
     max_pages: int = 50000
     locale: str = "vi"
+    page_prefixes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -51,7 +54,12 @@ class Site:
         data = asdict(self)
         data["name"] = self.name or self.id
         data["origins"] = list(self.origins)
+        data["page_prefixes"] = list(self.page_prefixes)
         return data
+
+    def listable(self, path: str) -> bool:
+        """Whether the path may appear in top lists (page_prefixes; all when empty)."""
+        return not self.page_prefixes or path.startswith(self.page_prefixes)
 
 
 SETTING_NAMES = tuple(name for name in Site.__dataclass_fields__ if name != "id")
@@ -73,6 +81,14 @@ def _origin(value: Any) -> str:
     if parts.query or parts.fragment or parts.username:
         raise Invalid(f"invalid origin: {value[:80]}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _prefixes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_PREFIXES or not all(
+            isinstance(v, str) and v.startswith("/") and 1 <= len(v) <= 200 for v in value):
+        raise Invalid(f"page_prefixes must be a list of at most {MAX_PREFIXES} paths "
+                      "starting with /")
+    return tuple(dict.fromkeys(value))
 
 
 def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,6 +115,8 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, list | tuple) or len(value) > MAX_ORIGINS:
                 raise Invalid(f"origins must be a list of at most {MAX_ORIGINS} origins")
             clean[name] = tuple(dict.fromkeys(_origin(v) for v in value))
+        elif name == "page_prefixes":
+            clean[name] = _prefixes(value)
         elif name == "locale":
             if value not in ("vi", "en"):
                 raise Invalid("locale must be vi or en")
@@ -116,18 +134,19 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
     if not SITE_ID_RE.match(site_id):
         raise Invalid("site id must match ^[a-z0-9][a-z0-9-]{0,62}$")
     clean = validate(changes)
-    existing = records.load_site(store, site_id)
+    existing = db.load(store, site_id)
     merged = {**(existing or {}), **clean}
     site = _build(site_id, merged)
-    records.save_site(store, site_id, site.to_json())
+    db.save(store, site_id, site.to_json())
     store.site_cache.pop(site_id, None)
     return site, existing is None
 
 
 def _build(site_id: str, data: Mapping[str, Any]) -> Site:
     known = {k: v for k, v in data.items() if k in SETTING_NAMES}
-    if "origins" in known:
-        known["origins"] = tuple(known["origins"])
+    for name in ("origins", "page_prefixes"):
+        if name in known:
+            known[name] = tuple(known[name])
     if known.get("name") == site_id:
         known["name"] = ""
     return Site(id=site_id, **known)
@@ -144,7 +163,7 @@ def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
             if site is None:
                 raise NotFound("unknown site")
             return site
-    data = records.load_site(store, site_id)
+    data = db.load(store, site_id)
     found = _build(site_id, data) if data is not None else None
     store.site_cache[site_id] = (now + CACHE_SECONDS, found)
     if found is None:
@@ -152,14 +171,19 @@ def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
     return found
 
 
+def exists(store: Store, site_id: str) -> bool:
+    """Whether a site of this id exists (read from Redis, not the cache)."""
+    return SITE_ID_RE.match(site_id) is not None and db.exists(store, site_id)
+
+
 def list_sites(store: Store) -> list[Site]:
     """Every site, sorted by id."""
-    return [_build(sid, data) for sid, data in records.load_sites(store)]
+    return [_build(sid, data) for sid, data in db.load_all(store)]
 
 
 def delete_site(store: Store, site_id: str, *, purge: bool = False) -> None:
     """Remove the site; with purge, every key of the site too."""
     get_site(store, site_id, cached=False)
-    records.delete_site(store, site_id, purge=purge)
+    db.delete(store, site_id, purge=purge)
     store.site_cache.pop(site_id, None)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 from service.errors import Conflict, Invalid, NotFound
 from service.sites import SITE_ID_RE
 from service.store import Store
+from service.store import tokens as db
 
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -50,16 +50,9 @@ def create(store: Store, name: str, sites: list[str], *, now: datetime) -> str:
     secret = "pw_" + secrets.token_urlsafe(32)
     record = {"sha256": _digest(secret), "sites": sorted(set(scope)),
               "created": now.replace(microsecond=0).isoformat()}
-    with store.guard("tokens"):
-        if not store.redis.hsetnx(store.keys.tokens(), name, json.dumps(record)):
-            raise Conflict(f"a token named {name} exists")
+    if not db.add(store, name, record):
+        raise Conflict(f"a token named {name} exists")
     return secret
-
-
-def _all(store: Store) -> dict[str, dict[str, Any]]:
-    with store.guard("tokens"):
-        raw = store.redis.hgetall(store.keys.tokens())
-    return {str(name): json.loads(value) for name, value in raw.items()}
 
 
 def _token(name: str, record: dict[str, Any]) -> Token:
@@ -68,21 +61,20 @@ def _token(name: str, record: dict[str, Any]) -> Token:
 
 def list_tokens(store: Store) -> list[Token]:
     """Every token, without secrets."""
-    return [_token(name, rec) for name, rec in sorted(_all(store).items())]
+    return [_token(name, rec) for name, rec in sorted(db.load_all(store).items())]
 
 
 def revoke(store: Store, name: str) -> None:
     """Delete a token; NotFound when there is none of that name."""
-    with store.guard("tokens"):
-        if not store.redis.hdel(store.keys.tokens(), name):
-            raise NotFound("unknown token")
+    if not db.remove(store, name):
+        raise NotFound("unknown token")
 
 
 def authenticate(store: Store, secret: str) -> Token | None:
     """The token whose secret this is, compared in constant time, or None."""
     digest = _digest(secret)
     found = None
-    for name, record in _all(store).items():
+    for name, record in db.load_all(store).items():
         if hmac.compare_digest(digest, str(record.get("sha256", ""))):
             found = _token(name, record)
     return found

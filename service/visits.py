@@ -1,204 +1,172 @@
-"""Visit counting rules: visitor ids, hits, heartbeats, stats, pages, baselines, history."""
+"""Visit counting rules: which hits count, hits, heartbeats, stats, per-page views."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from service.errors import Invalid
-from service.periods import Periods, local_iso, periods_of
-from service.sites import Site
-from service.store import Store, counting
+from crawlerdetect import CrawlerDetect
 
-PERIODS = ("today", "week", "month", "year")
-KINDS = ("visits", "pageviews")
-_KIND_FIELD = {"visits": "v", "pageviews": "p"}
-MAX_HISTORY_DAYS = 3 * 366 + 1
+from service import figures as stats_of
+from service.errors import NotFound, TooMany
+from service.periods import Periods, ms, periods_of
+from service.sites import Site
+from service.store import Store
+from service.store import counters as db
+from service.store.counters import HitWrite, Limited, Rate
+from service.store.pages import PageWrite, page_id
+from service.visitor import address_key, visitor_id
+
+_CRAWLERS = CrawlerDetect()
+# Per site and client address unit (IPv6: its /64), checked inside the hit's own script.
+# Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
+# so the budget is generous; it only stops a single client hammering.
+HITS_PER_MINUTE = 600
+HEARTBEATS_PER_MINUTE = 600
 
 
 @dataclass(frozen=True)
-class HitResult:
-    """What recording one hit did, and the stats after it."""
+class HitFacts:
+    """What a request says about a page load, as plain values (the view reads HTTP)."""
 
-    counted: bool
-    views: int
-    dropped: bool
+    ip: str  # the client address (kept only inside keyed hashes)
+    user_agent: str
+    purpose: str  # Sec-Purpose or Purpose header ('' when absent)
+    token: str  # the browser token ('' when absent)
+    path: str
+    title: str
+
+
+@dataclass(frozen=True)
+class HitOutcome:
+    """What recording one hit did: its result, the stats after it and the page's views."""
+
+    result: str  # counted, duplicate, bot, prefetch
     stats: dict[str, Any]
+    views: int
+    evicted: int = 0  # tracked pages that made room for this one (max_pages)
+
+    @property
+    def counted(self) -> bool:
+        """Whether the hit was counted as a page view."""
+        return self.result == "counted"
 
 
-def visitor_id(store: Store, secret: str, site: Site, *, ip: str, user_agent: str,
-               token: str, now: datetime) -> str:
-    """A keyed hash of (daily salt, site, IP, User-Agent, browser token): never stored raw."""
-    day = periods_of(now, site.tz).day
-    salt = counting.daily_salt(store, day)
-    message = "\x00".join((salt, site.id, ip, user_agent, token)).encode("utf-8", "replace")
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    return digest[:16].hex()
+def not_counted_reason(user_agent: str, purpose: str) -> str | None:
+    """'prefetch' for prefetch/prerender, 'bot' for crawlers and no User-Agent, else None."""
+    purpose = purpose.lower()
+    if "prefetch" in purpose or "prerender" in purpose:
+        return "prefetch"
+    agent = user_agent.strip()
+    if not agent or _CRAWLERS.is_crawler(agent[:1024]):
+        return "bot"
+    return None
 
 
-def _ms(now: datetime) -> int:
-    return int(now.timestamp() * 1000)
+def _window_ms(site: Site) -> int:
+    return site.online_window_seconds * 1000
 
 
-def _stats(site: Site, p: Periods, raw: list[Any], now: datetime) -> dict[str, Any]:
-    imported = _pairs(raw[15])
-    measured = _measured(raw)
-    ids = p.ids()
-    stats: dict[str, Any] = {"site": site.id, "online": int(raw[0])}
-    for kind in KINDS:
-        figures = {}
-        for period in (*PERIODS, "total"):
-            figures[period] = measured[kind][period] + _imported_value(imported, kind, period, ids)
-        stats[kind] = figures
-    stats["uniques"] = dict(zip(PERIODS, (int(x) for x in raw[11:15]), strict=True))
-    stats["as_of"] = local_iso(now, site.tz)
-    stats["online_window_seconds"] = site.online_window_seconds
-    return stats
+def _rate(secret: str, scope: str, ip: str, per_minute: int) -> Rate:
+    return Rate(scope, address_key(secret, ip)[:16], per_minute, 60_000)
 
 
-def _pairs(flat: list[Any]) -> dict[str, str]:
-    return {str(flat[i]): str(flat[i + 1]) for i in range(0, len(flat), 2)}
+def _refuse(limited: Limited) -> TooMany:
+    seconds = str(max(1, math.ceil(limited.retry_after_ms / 1000)))
+    return TooMany("rate limited", {"Retry-After": seconds})
 
 
-def _measured(raw: list[Any]) -> dict[str, dict[str, int]]:
-    # raw[1..10]: today v,p; week v,p; month v,p; year v,p; total v,p
-    out: dict[str, dict[str, int]] = {"visits": {}, "pageviews": {}}
-    for i, period in enumerate((*PERIODS, "total")):
-        out["visits"][period] = int(raw[1 + 2 * i])
-        out["pageviews"][period] = int(raw[2 + 2 * i])
-    return out
+def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime,
+        request_id: str | None = None) -> HitOutcome:
+    """Record one page load (or not, for bots and prefetches) in one Redis round trip.
 
-
-def _imported_value(imported: dict[str, str], kind: str, period: str,
-                    ids: dict[str, str]) -> int:
-    field = f"{_KIND_FIELD[kind]}:{period}"
-    if field not in imported:
-        return 0
-    # A baseline for a period counts only within the period it was set in.
-    if period != "total" and imported.get(field + ":id") != ids[period]:
-        return 0
-    return int(imported[field])
+    TooMany when the client's address is over its allowance; NotFound when the site vanished.
+    """
+    p = periods_of(now, site.tz)
+    rate = _rate(secret, "hit", facts.ip, HITS_PER_MINUTE)
+    reason = not_counted_reason(facts.user_agent, facts.purpose)
+    if reason is not None:
+        peeked = db.peek(store, site.id, p, now_ms=ms(now), window_ms=_window_ms(site),
+                         page_id=page_id(facts.path), rate=rate)
+        if isinstance(peeked, Limited):
+            raise _refuse(peeked)
+        found, views = peeked
+        return HitOutcome(reason, stats_of.stats_object(site, found, p, now), views)
+    visitor = visitor_id(store, secret, site.id, p.day, ip=facts.ip,
+                         user_agent=facts.user_agent[:1024], token=facts.token)
+    page = PageWrite(path=facts.path, title=facts.title, address=rate.address,
+                     listable=site.listable(facts.path), max_pages=site.max_pages)
+    result = _record(store, site, p, visitor=visitor, page=page, rate=rate, now=now,
+                     request_id=request_id)
+    if result is None:
+        raise NotFound("unknown site")
+    return result
 
 
 def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
-               now: datetime, request_id: str | None = None) -> HitResult | None:
-    """Count one page load; None when the site vanished meanwhile."""
-    p = periods_of(now, site.tz)
-    path_hash = hashlib.sha256(path.encode()).hexdigest()[:16]
-    keys, args = counting.hit_call(
-        store, site.id, p, now_ms=_ms(now), window_s=site.online_window_seconds,
-        visitor=visitor, request_id=request_id or uuid.uuid4().hex, path_hash=path_hash,
+               now: datetime, request_id: str | None = None,
+               address: str | None = None) -> HitOutcome | None:
+    """Count one page load of a known visitor; None when the site vanished meanwhile.
+
+    `address` stands for the client's address unit in the rate limit and the title rule
+    (by default one per visitor).
+    """
+    address = address or visitor
+    page = PageWrite(path=path, title=title, address=address, listable=site.listable(path),
+                     max_pages=site.max_pages)
+    rate = Rate("hit", address, HITS_PER_MINUTE, 60_000)
+    return _record(store, site, periods_of(now, site.tz), visitor=visitor, page=page,
+                   rate=rate, now=now, request_id=request_id)
+
+
+def _record(store: Store, site: Site, p: Periods, *, visitor: str, page: PageWrite,
+            rate: Rate, now: datetime, request_id: str | None) -> HitOutcome | None:
+    reply = db.hit(store, HitWrite(
+        site=site.id, periods=p, now_ms=ms(now), window_ms=_window_ms(site), visitor=visitor,
+        request_id=request_id or uuid.uuid4().hex, page=page,
         session_s=site.session_timeout_seconds, dedupe_s=site.pageview_dedupe_seconds,
-        path=path, title=title, max_pages=site.max_pages,
-    )
-    raw = counting.hit(store, keys, args)
-    if raw is None:
+        rate=rate,
+    ))
+    if reply is None:
         return None
-    return HitResult(
-        counted=bool(raw[1]), views=int(raw[2]), dropped=bool(raw[3]),
-        stats=_stats(site, p, raw[4], now),
-    )
+    if isinstance(reply, Limited):
+        raise _refuse(reply)
+    return HitOutcome("counted" if reply.counted else "duplicate",
+                      stats_of.stats_object(site, reply.figures, p, now), reply.views,
+                      reply.evicted)
 
 
-def heartbeat(store: Store, site: Site, *, visitor: str, now: datetime) -> None:
-    """Keep a reading visitor online; counts nothing."""
-    counting.heartbeat(store, site.id, visitor, now_ms=_ms(now),
-                       window_s=site.online_window_seconds,
-                       session_s=site.session_timeout_seconds)
+def beat(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime) -> None:
+    """A heartbeat of the page's reader (nothing for bots and prefetches); counts nothing."""
+    if not_counted_reason(facts.user_agent, facts.purpose) is not None:
+        return
+    visitor = visitor_id(store, secret, site.id, periods_of(now, site.tz).day, ip=facts.ip,
+                         user_agent=facts.user_agent[:1024], token=facts.token)
+    heartbeat(store, site, visitor=visitor, now=now,
+              rate=_rate(secret, "beat", facts.ip, HEARTBEATS_PER_MINUTE))
+
+
+def heartbeat(store: Store, site: Site, *, visitor: str, now: datetime,
+              rate: Rate | None = None) -> None:
+    """Keep a visitor already online (never adds one) in `online`, and their visit open."""
+    limited = db.heartbeat(store, site.id, visitor, now_ms=ms(now), window_ms=_window_ms(site),
+                           session_s=site.session_timeout_seconds,
+                           rate=rate or Rate("beat", "test-address", HEARTBEATS_PER_MINUTE,
+                                             60_000))
+    if limited is not None:
+        raise _refuse(limited)
 
 
 def read_stats(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
-    """The stats object."""
+    """The stats object, uniques counted afresh."""
     p = periods_of(now, site.tz)
-    raw = counting.stats(store, site.id, p, now_ms=_ms(now), window_s=site.online_window_seconds)
-    return _stats(site, p, raw, now)
+    found = db.figures(store, site.id, p, now_ms=ms(now), window_ms=_window_ms(site))
+    return stats_of.stats_object(site, found, p, now)
 
 
 def online(store: Store, site: Site, *, now: datetime) -> int:
     """Visitors online now."""
-    return counting.online_count(store, site.id, now_ms=_ms(now),
-                                 window_s=site.online_window_seconds)
-
-
-def pages(store: Store, site: Site, paths: list[str]) -> dict[str, dict[str, Any]]:
-    """Views and last title of each path."""
-    views, titles = counting.page_views(store, site.id, paths)
-    return {
-        path: {"views": int(v or 0), "title": t}
-        for path, v, t in zip(paths, views, titles, strict=True)
-    }
-
-
-def top_pages(store: Store, site: Site, *, period: str, limit: int,
-              now: datetime) -> list[dict[str, Any]]:
-    """The most viewed pages of a period."""
-    if period not in PERIODS:
-        raise Invalid("period must be one of today, week, month, year")
-    p = periods_of(now, site.tz)
-    period_id = {"today": p.day, "week": p.week, "month": p.month, "year": p.year}[period]
-    return [
-        {"path": path, "title": title, "views": views}
-        for path, views, title in counting.top_pages(store, site.id, period_id, limit)
-    ]
-
-
-def set_baselines(store: Store, site: Site, values: Any, *, now: datetime) -> None:
-    """Set imported counter values: {"visits": {"total": n, ...}, "pageviews": {...}}."""
-    if not isinstance(values, dict) or not values:
-        raise Invalid("baselines must be an object with visits and/or pageviews")
-    ids = periods_of(now, site.tz).ids()
-    fields: dict[str, str] = {}
-    for kind, figures in values.items():
-        if kind not in KINDS or not isinstance(figures, dict) or not figures:
-            raise Invalid("baselines take visits and pageviews objects")
-        for period, value in figures.items():
-            if period not in (*PERIODS, "total"):
-                raise Invalid(f"unknown period: {str(period)[:20]}")
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**15:
-                raise Invalid(f"{kind}.{period} must be a non-negative integer")
-            field = f"{_KIND_FIELD[kind]}:{period}"
-            fields[field] = str(value)
-            if period != "total":
-                fields[field + ":id"] = ids[period]
-    counting.set_imported(store, site.id, fields)
-
-
-def counters(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
-    """{"imported": ..., "measured": ...}: the public figure is their sum."""
-    p = periods_of(now, site.tz)
-    raw = counting.stats(store, site.id, p, now_ms=_ms(now), window_s=site.online_window_seconds)
-    imported_raw = _pairs(raw[15])
-    ids = p.ids()
-    imported = {
-        kind: {period: _imported_value(imported_raw, kind, period, ids)
-               for period in (*PERIODS, "total")}
-        for kind in KINDS
-    }
-    return {"imported": imported, "measured": _measured(raw)}
-
-
-def history(store: Store, site: Site, start: date, end: date) -> list[dict[str, Any]]:
-    """Daily visits, pageviews and uniques from start to end inclusive."""
-    if end < start:
-        raise Invalid("from must not be after to")
-    if (end - start).days + 1 > MAX_HISTORY_DAYS:
-        raise Invalid(f"at most {MAX_HISTORY_DAYS} days at once")
-    years = [str(y) for y in range(start.year, end.year + 1)]
-    stored = counting.history(store, site.id, years)
-    days = []
-    day = start
-    while day <= end:
-        row = stored[str(day.year)]
-        prefix = f"{day.month:02d}-{day.day:02d}"
-        days.append({
-            "date": day.isoformat(),
-            "visits": int(row.get(prefix + ":v", 0)),
-            "pageviews": int(row.get(prefix + ":p", 0)),
-            "uniques": int(row.get(prefix + ":u", 0)),
-        })
-        day += timedelta(days=1)
-    return days
+    return db.online_count(store, site.id, now_ms=ms(now), window_ms=_window_ms(site))

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from service import polls, tokens
+from service import polls, tokens, votes
 from service.sites import Site
 from service.store import Store
 from tests.conftest import BROWSER, SECRET, make_app, metric
@@ -204,11 +204,11 @@ def test_schedule_edges(store: Store, site: Site) -> None:
     assert polls.status(definition, closes) == "closed"
 
     def cast(now: datetime, token: str) -> str:
-        value = polls.issue_ticket(SECRET, site, "dap-ung")
+        value = votes.issue_ticket(SECRET, site, "dap-ung")
         try:
-            polls.vote(store, site, "dap-ung", options=["tot"], ticket=value, token=token,
+            votes.vote(store, site, "dap-ung", options=["tot"], ticket=value, token=token,
                        ip="1.2.3.4", secret=SECRET, max_per_ip=20, now=now)
-        except polls.VoteRefused as refused:
+        except votes.VoteRefused as refused:
             return refused.error.args[0]
         return "ok"
 

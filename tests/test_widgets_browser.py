@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from service import hotlines, polls, sites, visits
+from service import figures, hotlines, pages, polls, sites, visits
 from service.store import Store, get_store
 from tests.browser import HostPages, live_service, portal
 from tests.conftest import BROWSER
@@ -56,7 +56,7 @@ def text(page: Page, selector: str) -> str:
 def test_counter_shows_the_seed_labels_and_vietnamese_numbers(world: Any, page: Page) -> None:
     service, host, store = world
     site = sites.get_site(store, "thanhxuan", cached=False)
-    visits.set_baselines(store, site, {"visits": {"total": 12380046, "year": 1754427}},
+    figures.set_baselines(store, site, {"visits": {"total": 12380046, "year": 1754427}},
                          now=datetime.now(UTC))
     hits: list[str] = []
     page.on("request", lambda r: hits.append(r.url) if "/hits" in r.url else None)
@@ -163,7 +163,7 @@ def test_keyboard_only_voting(world: Any, page: Page) -> None:
 def test_english_labels(world: Any, page: Page) -> None:
     service, host, store = world
     site = sites.get_site(store, "thanhxuan", cached=False)
-    visits.set_baselines(store, site, {"visits": {"total": 12380046}}, now=datetime.now(UTC))
+    figures.set_baselines(store, site, {"visits": {"total": 12380046}}, now=datetime.now(UTC))
     page.goto(host.add("/en", portal(service, attrs='data-lang="en"')))
     page.locator("[data-pw-widget=counter] ul").wait_for()
     shown = text(page, "[data-pw-widget=counter] ul")
@@ -289,7 +289,7 @@ def test_theme_variables_and_data_path(world: Any, page: Page) -> None:
     assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 0, 255)"
     page.locator("[data-pw-widget=views] .n").wait_for()
     site = sites.get_site(store, "thanhxuan", cached=False)
-    assert visits.pages(store, site, ["/tin-tuc/chuan", "/some/url"]) == {
+    assert pages.views(store, site, ["/tin-tuc/chuan", "/some/url"]) == {
         "/tin-tuc/chuan": {"views": 1, "title": "Tin tức"},
         "/some/url": {"views": 0, "title": None},
     }

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from service import sites, visits
+from service import figures, sites, visits
 from service.cli.common import CommandError, open_store, print_json
 
 
@@ -61,7 +61,7 @@ def cmd_site(args: argparse.Namespace) -> int:
             print_json([s.to_json() for s in sites.list_sites(store)])
             return 0
         if args.action == "create":
-            if store.redis.exists(store.keys.settings(args.site)):
+            if sites.exists(store, args.site):
                 raise CommandError(f"site {args.site} exists; use `site update`")
             site, _ = sites.put_site(store, args.site, _site_changes(args))
             print_json(site.to_json())
@@ -77,13 +77,13 @@ def cmd_site(args: argparse.Namespace) -> int:
             now = datetime.now(UTC)
             print_json({"settings": site.to_json(),
                          "stats": visits.read_stats(store, site, now=now),
-                         "counters": visits.counters(store, site, now=now)})
+                         "counters": figures.counters(store, site, now=now)})
         elif args.action == "set-counters":
             site = sites.get_site(store, args.site, cached=False)
             try:
                 values = json.loads(args.json)
             except ValueError:
                 raise CommandError("--json is not valid JSON") from None
-            visits.set_baselines(store, site, values, now=datetime.now(UTC))
-            print_json(visits.counters(store, site, now=datetime.now(UTC)))
+            figures.set_baselines(store, site, values, now=datetime.now(UTC))
+            print_json(figures.counters(store, site, now=datetime.now(UTC)))
     return 0

@@ -11,11 +11,11 @@ import redis
 from flask import Flask, current_app
 
 from service.store.client import make_client
-from service.store.errors import StorageUnavailable
+from service.store.errors import REDIS_ERRORS, StorageUnavailable, VersionConflict
 from service.store.keys import Keys
 from service.store.scripts import Scripts
 
-__all__ = ["Store", "StorageUnavailable", "get_store", "init_app"]
+__all__ = ["Store", "StorageUnavailable", "VersionConflict", "get_store", "init_app"]
 
 
 class Store:
@@ -25,7 +25,7 @@ class Store:
         self.redis = client
         self.keys = keys
         self.scripts = Scripts(client)
-        # site id -> (expires at monotonic, settings dict); see service.sites.get_site
+        # site id -> (expires at monotonic, site); see service.sites.get_site
         self.site_cache: dict[str, tuple[float, Any]] = {}
         self.salt_cache: dict[str, str] = {}
 
@@ -43,9 +43,7 @@ class Store:
                 redis.exceptions.BusyLoadingError, redis.exceptions.ReadOnlyError,
                 redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
                 redis.exceptions.MasterDownError) as exc:
-            from service import metrics
-
-            metrics.REDIS_ERRORS.labels(operation=operation).inc()
+            REDIS_ERRORS.labels(operation=operation).inc()
             raise StorageUnavailable(operation) from exc
 
     def ping(self) -> float:

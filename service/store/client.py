@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -80,3 +80,11 @@ def limiter_storage_uri(url: str) -> str:
     if url.startswith("unix://"):
         return "redis+unix://" + url[len("unix://"):]
     return url
+
+
+def limiter_storage_options(key_prefix: str) -> dict[str, Any]:
+    """Options of the limiter's storage: its keys under the prefix (`<prefix>:LIMITER/...`);
+    it gives up sooner than the store and never retries; driver errors arrive wrapped as
+    limits.errors.StorageError."""
+    return {"socket_timeout": LIMITER_TIMEOUT, "socket_connect_timeout": LIMITER_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0), "key_prefix": key_prefix, "wrap_exceptions": True}

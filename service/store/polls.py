@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.store import Store
+from service.store.counters import Rate
+from service.store.documents import update_json
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One vote as vote.lua checks it: every allowance is decided inside the script."""
+
+    site: str
+    poll: str
+    now_ms: int
+    nonce: str  # the ticket's single-use nonce
+    forget_ms: int  # when the used nonce may be forgotten (the ticket has expired)
+    voter: str  # keyed hash of the browser token ('' without one)
+    ip: str  # keyed hash of the client address
+    max_per_ip: int
+    options: list[str]
+    rate: Rate  # attempts per address unit, checked first inside vote.lua
+
+
+@dataclass(frozen=True)
+class VoteReply:
+    """vote.lua's outcome; the tally and definition only when the vote was recorded."""
+
+    outcome: str  # ok, missing, scheduled, closed, duplicate, used, limited, unknown, toomany,
+    # ratelimited
+    tally: dict[str, int] = field(default_factory=dict)
+    definition: dict[str, Any] | None = None
+    retry_after_ms: int = 0
 
 
 def poll_keys(store: Store, site: str, poll: str) -> list[str]:
@@ -15,20 +46,21 @@ def poll_keys(store: Store, site: str, poll: str) -> list[str]:
             k.poll_ips(site, poll), k.poll_nonces(site, poll)]
 
 
-def vote(store: Store, site: str, poll: str, *, now_ms: int, nonce: str, forget_ms: int,
-         voter: str, ip: str, max_per_ip: int,
-         options: list[str]) -> tuple[str, dict[str, int], dict[str, Any] | None]:
-    """Run vote.lua: (outcome, tally, definition) - the last two only when recorded."""
+def vote(store: Store, b: Ballot) -> VoteReply:
+    """Run vote.lua: check and record one ballot in one round trip."""
     with store.guard("vote"):
         result = store.scripts.vote(
-            keys=poll_keys(store, site, poll),
-            args=[now_ms, nonce, forget_ms, voter, ip, max_per_ip, *options],
+            keys=[*poll_keys(store, b.site, b.poll), b.rate.key(store, b.site, b.now_ms)],
+            args=[b.now_ms, b.nonce, b.forget_ms, b.voter, b.ip, b.max_per_ip,
+                  b.rate.allowed, b.rate.window_ms, *b.options],
         )
+    if result[0] == "ratelimited":
+        return VoteReply("ratelimited", retry_after_ms=int(result[1]))
     if result[0] != "ok":
-        return str(result[0]), {}, None
+        return VoteReply(str(result[0]))
     flat = result[1]
     tally = {str(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
-    return "ok", tally, json.loads(result[2])
+    return VoteReply("ok", tally, json.loads(result[2]))
 
 
 def load(store: Store, site: str, poll: str) -> tuple[dict[str, Any] | None, dict[str, int]]:
@@ -40,6 +72,12 @@ def load(store: Store, site: str, poll: str) -> tuple[dict[str, Any] | None, dic
         pipe.hgetall(k.poll_tally(site, poll))
         raw, tally = pipe.execute()
     return (json.loads(raw) if raw else None), {str(a): int(b) for a, b in tally.items()}
+
+
+def exists(store: Store, site: str, poll: str) -> bool:
+    """Whether the poll is defined."""
+    with store.guard("poll"):
+        return bool(store.redis.exists(store.keys.poll(site, poll)))
 
 
 def current(store: Store, site: str) -> str | None:
@@ -74,6 +112,12 @@ def ids(store: Store, site: str) -> list[str]:
     """Poll ids, newest first."""
     with store.guard("poll"):
         return [str(p) for p in store.redis.zrevrange(store.keys.polls(site), 0, -1)]
+
+
+def update(store: Store, site: str, poll: str,
+           change: Callable[[Any], Any]) -> Any:
+    """Change a definition atomically (compare-and-set); the new definition."""
+    return update_json(store, store.keys.poll(site, poll), change, "poll")
 
 
 def delete(store: Store, site: str, poll: str) -> None:

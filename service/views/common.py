@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawlerdetect import CrawlerDetect
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 
-from service import sites
-from service.errors import Forbidden, Invalid, TooLarge, Unsupported
+from service import metrics, sites, votes
+from service.config import Settings, bounded_int
+from service.errors import Forbidden, Invalid, NotFound, TooLarge, TooMany, Unsupported
+from service.limiter import LocalLimit
 from service.sites import Site
-from service.store import get_store
+from service.store import StorageUnavailable, get_store
+from service.text import check_unicode, has_control
+from service.visitor import address_key
+from service.visits import HitFacts
 
 MAX_BODY = 4096
 MAX_PATH = 512
 MAX_TITLE = 200
 MAX_DEPTH = 8
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_CRAWLERS = CrawlerDetect()
 EXPOSED = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 
 
@@ -67,24 +72,6 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def text(value: Any, name: str, *, max_len: int, required: bool = False) -> str | None:
-    """A clean single-line string field (control characters removed), or None."""
-    if value is None:
-        if required:
-            raise Invalid(f"{name} is required")
-        return None
-    if not isinstance(value, str):
-        raise Invalid(f"{name} must be a string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Invalid(f"{name} is not valid unicode") from None
-    cleaned = " ".join(_CONTROL_RE.sub(" ", value).split())
-    if required and not cleaned:
-        raise Invalid(f"{name} is required")
-    return cleaned[:max_len]
-
-
 def page_path(value: Any) -> str:
     """A page path: query and fragment stripped, at most 512 characters; default `/`."""
     if value is None or value == "":
@@ -95,12 +82,9 @@ def page_path(value: Any) -> str:
     if not path.startswith("/"):
         raise Invalid("path must start with /")
     path = "/" + path.lstrip("/")  # `//host/x` would be another site's URL in a link
-    if _CONTROL_RE.search(path):
+    if has_control(path):
         raise Invalid("path must not contain control characters")
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Invalid("path is not valid unicode") from None
+    check_unicode(path, "path")
     return path[:MAX_PATH]
 
 
@@ -121,20 +105,26 @@ def load_site(site_id: str) -> Site:
 
 
 def request_origin() -> str | None:
-    """The page's origin: Origin, or the Referer's origin when Origin is absent."""
+    """The page's origin: Origin (`null` for sandboxed frames and data: pages), or the
+    Referer's origin when Origin is absent; None when the request names neither."""
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
+    if origin:
         return origin.lower()
     referer = request.headers.get("Referer")
     if referer:
         parts = urlsplit(referer)
         if parts.scheme and parts.netloc:
             return f"{parts.scheme}://{parts.netloc}".lower()
+        return "null"
     return None
 
 
 def check_origin(site: Site) -> None:
-    """Refuse a request from a page outside the site's allowed origins."""
+    """Refuse a request from a page outside the site's allowed origins (opaque `null` too).
+
+    A request naming no origin at all cannot come from a browser page of another origin
+    (browsers send Origin on cross-origin POSTs), so it is accepted.
+    """
     if not site.origins:
         return
     origin = request_origin()
@@ -142,22 +132,22 @@ def check_origin(site: Site) -> None:
         raise Forbidden("origin not allowed")
 
 
-def not_counted_reason() -> str | None:
-    """'bot' for crawlers, prefetch/prerender and requests without a User-Agent."""
-    agent = request.headers.get("User-Agent", "").strip()
-    if not agent:
-        return "bot"
-    purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
-    if "prefetch" in purpose or "prerender" in purpose:
-        return "bot"
-    if _CRAWLERS.is_crawler(agent[:1024]):
-        return "bot"
-    return None
+def settings() -> Settings:
+    """The app's settings."""
+    found: Settings = current_app.config["PW_SETTINGS"]
+    return found
 
 
-def user_agent() -> str:
-    """The User-Agent, bounded; used only inside the visitor hash."""
-    return request.headers.get("User-Agent", "")[:1024]
+def hit_facts(body: dict[str, Any], path: str, title: str) -> HitFacts:
+    """What this request says about a page load, as plain values for the domain."""
+    return HitFacts(
+        ip=client_ip(),
+        user_agent=request.headers.get("User-Agent", ""),
+        purpose=request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "",
+        token=browser_token(body.get("token")),
+        path=path,
+        title=title,
+    )
 
 
 def client_ip() -> str:
@@ -165,9 +155,21 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
-def add_cors(response: Response) -> Response:
-    """CORS for public routes: the site's allowed origin or `*`, never credentials."""
+def _site_for_cors() -> Site | None:
     site: Site | None = g.get("pw_site")
+    if site is None and request.method == "OPTIONS":
+        # a preflight runs no view: look the site up so it gets the site's own answer
+        site_id = (request.view_args or {}).get("site_id")
+        if site_id:
+            with contextlib.suppress(NotFound, StorageUnavailable):
+                site = sites.get_site(get_store(), site_id)
+    return site
+
+
+def add_cors(response: Response) -> Response:
+    """CORS for public routes: the site's allowed origin or `*`, never credentials; a site
+    with origins answers only an allowed origin (a preflight too), never `*`."""
+    site = _site_for_cors()
     origin = request.headers.get("Origin", "").lower()
     if site is not None and site.origins:
         if origin in site.origins:
@@ -185,13 +187,32 @@ def add_cors(response: Response) -> Response:
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter within bounds."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise Invalid(f"{name} must be from {low} to {high}")
-    return value
+        return bounded_int(request.args.get(name), name, default, low, high)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def cast_vote(site: Site, poll_id: str, *, options: Any, ticket: Any,
+              token: str) -> dict[str, Any]:
+    """Vote from this request and count the outcome in pw_votes_total; VoteRefused when not.
+
+    Attempts are limited per address first in process memory (so that malformed votes,
+    refused before Redis, are limited too), then inside vote.lua across all workers.
+    """
+    config = settings()
+    attempts: LocalLimit = current_app.extensions.setdefault(
+        "pw_vote_attempts", LocalLimit(votes.VOTES_PER_MINUTE))
+    wait = attempts.hit(address_key(config.secret_key, client_ip())[:16])
+    if wait is not None:
+        metrics.VOTES.labels(site=site.id, result="limited").inc()
+        raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
+    try:
+        result = votes.vote(get_store(), site, poll_id, options=options, ticket=ticket,
+                            token=token, ip=client_ip(), secret=config.secret_key,
+                            max_per_ip=config.poll_max_votes_per_ip, now=datetime.now(UTC))
+    except votes.VoteRefused as refused:
+        metrics.VOTES.labels(site=site.id, result=refused.result).inc()
+        raise
+    metrics.VOTES.labels(site=site.id, result="accepted").inc()
+    return result

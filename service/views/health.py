@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from service.errors import error_response
 from service.store import StorageUnavailable, get_store
+from service.views.errors import error_response
 
 bp = Blueprint("health", __name__)
 EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
-from service import metrics, polls
-from service.config import Settings
-from service.limiter import READS_LIMIT, VOTES_LIMIT, limiter
+from service import polls, votes
+from service.limiter import READS_LIMIT, limiter
 from service.store import get_store
 from service.views import common
 
 bp = Blueprint("public_polls", __name__, url_prefix="/api/v1/sites/<site_id>/polls")
 bp.after_request(common.add_cors)
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["PW_SETTINGS"]
-    return settings
 
 
 @bp.get("/<poll_id>")
@@ -27,14 +21,13 @@ def read(site_id: str, poll_id: str) -> Response:
     """The poll object with a fresh ticket; never cached."""
     site = common.load_site(site_id)
     definition, tally = polls.load(get_store(), site, poll_id)
-    ticket = polls.issue_ticket(_settings().secret_key, site, definition["id"])
+    ticket = votes.issue_ticket(common.settings().secret_key, site, definition["id"])
     response = jsonify(polls.view(definition, tally, now=datetime.now(UTC), ticket=ticket))
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.post("/<poll_id>/votes")
-@limiter.limit(VOTES_LIMIT)
 def vote(site_id: str, poll_id: str) -> Response:
     """One ballot: 201 with the poll, 409 already voted / poll closed, 400, 429."""
     site = common.load_site(site_id)
@@ -42,15 +35,10 @@ def vote(site_id: str, poll_id: str) -> Response:
     body = common.json_body()
     token = common.browser_token(body.get("token"))
     try:
-        result = polls.vote(
-            get_store(), site, poll_id, options=body.get("options"), ticket=body.get("ticket"),
-            token=token, ip=common.client_ip(), secret=_settings().secret_key,
-            max_per_ip=_settings().poll_max_votes_per_ip, now=datetime.now(UTC),
-        )
-    except polls.VoteRefused as refused:
-        metrics.VOTES.labels(site=site.id, result=refused.result).inc()
+        result = common.cast_vote(site, poll_id, options=body.get("options"),
+                                  ticket=body.get("ticket"), token=token)
+    except votes.VoteRefused as refused:
         raise refused.error from None
-    metrics.VOTES.labels(site=site.id, result="accepted").inc()
     response = jsonify(result)
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
