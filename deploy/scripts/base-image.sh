@@ -17,11 +17,10 @@ if [ -z "$mirror" ]; then
 fi
 mirror="${mirror:-http://deb.debian.org/debian}"
 root="$(mktemp -d /var/tmp/bookworm-python.XXXXXX)"
-trap 'rm -rf "$root"' EXIT
+trap 'rm -rf "$root" "$root.log"' EXIT
 echo "debootstrap bookworm from $mirror into $root"
 debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
   bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -n 30 "$root.log" >&2; exit 1; }
-rm -f "$root.log"
 # Smaller and reproducible enough: no apt lists or caches in the layer.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
 tar -C "$root" -c . | $podman import \
