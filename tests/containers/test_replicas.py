@@ -7,6 +7,7 @@ on free loopback ports.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -110,6 +111,11 @@ def test_two_replicas_count_into_one_redis_cluster(cluster: Cluster, names: list
                    if re.match(r'pw_hits_total\{.*result="counted".*site="tinh"', line)
                    or re.match(r'pw_hits_total\{.*site="tinh".*result="counted"', line)]
         assert sum(counted) == 4, counted
+
+    # Absolute URLs follow the ConfigMap's PW_PUBLIC_URL, not the Host the pod was asked by.
+    status, _, body = http("GET", f"{bases[0]}/widgets/manifest.json")
+    assert status == 200
+    assert json.loads(body)["url"].startswith(env["PW_PUBLIC_URL"] + "/widgets/embed.")
 
     # Nothing but /tmp is writable, and the process has no capabilities.
     name = f"pw-replica-{os.getpid()}-1"
