@@ -11,6 +11,7 @@ from typing import Any
 from crawlerdetect import CrawlerDetect
 
 from service import figures as stats_of
+from service import sources
 from service.errors import Invalid, NotFound
 from service.periods import Periods, ms, periods_of
 from service.sites import Site
@@ -33,6 +34,8 @@ class HitFacts:
     token: str  # the browser token ('' when absent)
     path: str
     title: str
+    referrer: str = ""  # the page's document.referrer, classified and never stored
+    page_origin: str = ""  # the page's origin (Origin or Referer header), '' when unknown
 
 
 @dataclass(frozen=True)
@@ -76,28 +79,33 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
         return HitOutcome(reason, stats_of.stats_object(site, found, p, now), views)
     visitor = visitor_id(store, secret, site.id, p.day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
+    source = sources.classify(facts.referrer, sources.page_hosts(site, facts.page_origin))
     result = _record(store, site, p, visitor=visitor, path=facts.path, title=facts.title,
-                     now=now, request_id=request_id)
+                     now=now, request_id=request_id, source=source)
     if result is None:
         raise NotFound("unknown site")
     return result
 
 
 def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
-               now: datetime, request_id: str | None = None) -> HitOutcome | None:
+               now: datetime, request_id: str | None = None,
+               source: sources.Source = sources.DIRECT) -> HitOutcome | None:
     """Count one page load of a known visitor; None when the site vanished meanwhile."""
     return _record(store, site, periods_of(now, site.tz), visitor=visitor, path=path,
-                   title=title, now=now, request_id=request_id)
+                   title=title, now=now, request_id=request_id, source=source)
 
 
 def _record(store: Store, site: Site, p: Periods, *, visitor: str, path: str, title: str,
-            now: datetime, request_id: str | None) -> HitOutcome | None:
+            now: datetime, request_id: str | None,
+            source: sources.Source = sources.DIRECT) -> HitOutcome | None:
     reply = db.hit(store, HitWrite(
         site=site.id, periods=p, now_ms=ms(now), window_ms=_window_ms(site), visitor=visitor,
         request_id=request_id or uuid.uuid4().hex,
         path=path, path_hash=hashlib.sha256(path.encode()).hexdigest()[:16], title=title,
         session_s=site.session_timeout_seconds, dedupe_s=site.pageview_dedupe_seconds,
         max_pages=site.max_pages,
+        source="" if source.category == "internal" else source.category,
+        source_host=source.host,
     ))
     if reply is None:
         return None
@@ -145,5 +153,13 @@ def top_pages(store: Store, site: Site, *, period: str, limit: int,
     if period not in PERIODS:
         raise Invalid("period must be one of today, week, month, year")
     period_id = periods_of(now, site.tz).ids()[period]
+    return [{"path": page.path, "title": page.title, "views": page.views}
+            for page in pages_db.top(store, site.id, period_id, limit)]
+
+
+def top_pages_of(store: Store, site: Site, period_id: str, limit: int) -> list[dict[str, Any]]:
+    """The most viewed pages of one period id (a day, ISO week, YYYY-MM or YYYY), most first:
+    [{"path", "title", "views"}]. Reports and the public page read top lists only here, so
+    the per-page storage can change behind it."""
     return [{"path": page.path, "title": page.title, "views": page.views}
             for page in pages_db.top(store, site.id, period_id, limit)]

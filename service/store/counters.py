@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from service.periods import Periods
+from service.periods import Periods, shift_month
 from service.store import Store
 
 ONCE_SECONDS = 120
@@ -14,6 +14,11 @@ ONCE_SECONDS = 120
 UNIQUES_MAX_AGE_MS = 5000
 SALT_SECONDS = 3 * 86400
 PERIODS = ("today", "week", "month", "year")
+# Reports read past months: a month's top pages and referring hosts, and a year's sources,
+# are kept 13 months (397 days, the longest 13 months) after their period ends.
+KEEP_SECONDS = 397 * 86400
+MONTH_TOP_KEEP = 1000  # paths a month's top-pages list keeps once the month has ended
+MAX_HOSTS = 200  # referring hosts counted per site and month
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class HitWrite:
     session_s: int
     dedupe_s: int
     max_pages: int
+    source: str = ""  # the new visit's source category; '' = internal (not a source)
+    source_host: str = ""  # its referring host name ('' for none)
 
 
 @dataclass(frozen=True)
@@ -108,12 +115,18 @@ def hit_call(store: Store, w: HitWrite) -> tuple[list[str], list[Any]]:
         k.dedupe(site, w.visitor, w.path_hash), k.pages(site), k.titles(site),
         k.top(site, p.day), k.top(site, p.week), k.top(site, p.month), k.top(site, p.year),
         k.dropped(site),
+        k.sources(site, p.year), k.source_hosts(site, p.month),
+        k.top(site, shift_month(p.month, -1)),
     ]
     lifetimes = (at * 1000 - w.now_ms for at in
                  (p.expire_day, p.expire_week, p.expire_month, p.expire_year))
     args = [
         *_stat_args(p, w.now_ms, w.window_ms), w.visitor, w.session_s, w.dedupe_s, w.path,
         w.title, w.max_pages, *lifetimes, ONCE_SECONDS, UNIQUES_MAX_AGE_MS,
+        w.source, w.source_host, MAX_HOSTS,
+        (p.expire_year + KEEP_SECONDS) * 1000 - w.now_ms,
+        (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms,
+        (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms, MONTH_TOP_KEEP,
     ]
     return keys, args
 

@@ -10,6 +10,14 @@
 -- ARGV[10] max pages   ARGV[11..14] lifetimes (ms from now) of day, week, month, year keys
 -- (relative, so that `now` is a parameter: a test may stand on any date)
 -- ARGV[15] once marker lifetime (s)   ARGV[16] max age (ms) of cached uniques
+-- Sources and month-top retention (issue #18; appended after the lists above):
+-- KEYS[26] new visits by source, hash of the local year (MM-DD:<category>)
+-- KEYS[27] referring hosts of the month (zset host -> visits)
+-- KEYS[28] last month's top pages zset (trimmed by keep_month_top, retention.lua)
+-- ARGV[17] source category ('' = internal: not counted)   ARGV[18] referring host ('' = none)
+-- ARGV[19] max hosts per month   ARGV[20] lifetime (ms) of KEYS[26]
+-- ARGV[21] lifetime (ms) of KEYS[27]   ARGV[22] lifetime (ms) of the month's top pages
+-- ARGV[23] paths a month's top pages keep once the month has ended
 -- Returns {status (1 ok, -1 unknown site), counted (0/1), page views, dropped (0/1), stats}
 if redis.call('EXISTS', KEYS[15]) == 0 then
   return {-1}
@@ -49,6 +57,7 @@ else
     local fields = {'p'}
     if new_visit then
       table.insert(fields, 'v')
+      count_source(KEYS[26], KEYS[27], day, ARGV[17], ARGV[18], ARGV[19], ARGV[20], ARGV[21])
     end
     for _, field in ipairs(fields) do
       redis.call('HINCRBY', KEYS[2], field, 1)
@@ -78,6 +87,7 @@ else
         redis.call('ZINCRBY', KEYS[i], 1, path)
         redis.call('PEXPIRE', KEYS[i], ARGV[i - 10])
       end
+      keep_month_top(KEYS[23], KEYS[28], ARGV[22], ARGV[23])
     end
   end
   redis.call('SET', KEYS[16], counted, 'EX', tonumber(ARGV[15]))

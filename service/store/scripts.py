@@ -16,7 +16,7 @@ class Scripts:
     """Registered scripts; redis-py re-sends the source after NOSCRIPT (flush or restart)."""
 
     def __init__(self, client: Any) -> None:
-        self.hit = client.register_script(_source("stats.lua", "hit.lua"))
+        self.hit = client.register_script(_source("stats.lua", "sources.lua", "retention.lua", "hit.lua"))
         self.stats = client.register_script(_source("stats.lua", "stats_only.lua"))
         self.vote = client.register_script(_source("vote.lua"))
         self.cas = client.register_script(_source("cas.lua"))
