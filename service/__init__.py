@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         public,
         public_hotlines,
         public_polls,
+        stats_page,
         widgets,
     )
 
@@ -49,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_limiter(app, settings)
     logs.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      widgets.bp, pages.bp, admin_page.bp, openapi.bp):
+                      widgets.bp, pages.bp, admin_page.bp, stats_page.bp, openapi.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     return app

@@ -41,6 +41,7 @@ class Site:
     pageview_dedupe_seconds: int = 600
     max_pages: int = 50000
     locale: str = "vi"
+    public_stats: bool = False  # whether /stats/{site}, the public statistics page, is served
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,6 +101,10 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, list | tuple) or len(value) > MAX_ORIGINS:
                 raise Invalid(f"origins must be a list of at most {MAX_ORIGINS} origins")
             clean[name] = tuple(dict.fromkeys(_origin(v) for v in value))
+        elif name == "public_stats":
+            if not isinstance(value, bool):
+                raise Invalid("public_stats must be true or false")
+            clean[name] = value
         elif name == "locale":
             if value not in ("vi", "en"):
                 raise Invalid("locale must be vi or en")
