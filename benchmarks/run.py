@@ -186,6 +186,26 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
     return results
 
 
+# Where a simulated visit comes from (issue #18's sources): most portal visits are direct or
+# from search; "other" hosts are many (more than the 200 a month that are counted).
+def _source(i: int) -> tuple[str, str]:
+    share = i % 20
+    if share < 8:
+        return "direct", ""
+    if share < 14:
+        return "search", ("google.com.vn", "coccoc.com", "bing.com")[i % 3]
+    if share < 17:
+        return "social", ("facebook.com", "zalo.me", "youtube.com")[i % 3]
+    if share < 19:
+        return "gov", f"phuong{i % 60}.hanoi.gov.vn"
+    return "other", f"site{i % 700}.example.vn"
+
+
+# What the retained report data costs, filled by _simulate: MEMORY USAGE of the month
+# top-pages lists kept after their month, and of the sources keys.
+RETAINED: dict[str, float] = {}
+
+
 def memory_simulation(directory: Path) -> tuple[float, float, float]:
     """One site-year at 5,000 visits a day over 1,000 pages, in a Redis of its own:
     (used_memory growth, sum of MEMORY USAGE of the site's keys, per-page part of that)."""
@@ -212,7 +232,8 @@ def _simulate(store: Store) -> tuple[float, float, float]:
                 site=site.id, periods=p, now_ms=ms + i * 15_000, window_ms=300_000,
                 visitor=f"{day}-{i}", request_id=f"{day}-{i}", path=f"/tin-tuc/bai-{i % 1000}",
                 path_hash=str(i % 1000), title=f"Bài viết số {i % 1000} về hoạt động của quận",
-                session_s=1800, dedupe_s=600, max_pages=50_000))
+                session_s=1800, dedupe_s=600, max_pages=50_000,
+                source=_source(i)[0], source_host=_source(i)[1]))
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
         # What Redis would have expired by now in real time: sessions, reload guards and
@@ -223,6 +244,15 @@ def _simulate(store: Store) -> tuple[float, float, float]:
             r.unlink(*expired[i:i + 1000])
     usage = {k: int(r.memory_usage(k) or 0) for k in r.scan_iter(match="pwmem:{year}:*")}
     per_page = sum(v for k, v in usage.items() if k.split(":")[2] in ("pages", "titles", "top"))
+    current_month = periods_of(start + timedelta(days=364), site.tz).month
+    RETAINED["month_tops"] = float(sum(
+        v for k, v in usage.items() if k.split(":")[2] == "top"
+        and len(k.split(":", 3)[3]) == 7 and k.split(":", 3)[3] != current_month))
+    RETAINED["month_top_keys"] = float(sum(
+        1 for k in usage if k.split(":")[2] == "top" and len(k.split(":", 3)[3]) == 7
+        and k.split(":", 3)[3] != current_month))
+    RETAINED["sources"] = float(sum(v for k, v in usage.items()
+                                    if k.split(":")[2] in ("src", "src-hosts")))
     grown = int(r.info("memory")["used_memory"]) - base
     return float(grown), float(sum(usage.values())), float(per_page)
 
@@ -231,6 +261,10 @@ def _expired(key: str, p: Any) -> bool:
     kind = key.split(":")[2]
     if kind in ("session", "seen", "once"):
         return True
+    if kind in ("src", "src-hosts"):
+        return False  # kept 13 months after their year or month: all of a simulated year
+    if kind == "top" and len(key.split(":", 3)[3]) == 7:
+        return False  # a month's top pages: kept 13 months after the month (reports)
     if kind in ("hll", "top", "c"):
         period = key.split(":", 3)[3]
         current = {p.day, p.week, p.month, p.year}
@@ -244,6 +278,27 @@ def _recent(period: str, today: str) -> bool:
         return False
     day = datetime.fromisoformat(period)
     return (datetime.fromisoformat(today) - day).days <= 1
+
+
+def print_retained() -> None:
+    """What the report data kept past its period costs (issue #18)."""
+    print(f"  of which kept for reports: {RETAINED['month_top_keys']:.0f} past months' "
+          f"top-pages lists (1,000 paths each) {RETAINED['month_tops'] / 1e6:.2f} MB; "
+          f"sources (daily counts by category, 200 hosts a month) "
+          f"{RETAINED['sources'] / 1e3:.1f} KB")
+
+
+def memory_only() -> int:
+    """`python -m benchmarks.run --memory`: the memory simulation alone (no wrk)."""
+    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp:
+        grown, memory, per_page = memory_simulation(Path(tmp) / "memory")
+    print(f"memory ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+          f"{os.cpu_count()} cores): one site-year at 5,000 visits/day over 1,000 pages: "
+          f"MEMORY USAGE {memory / 1e6:.2f} MB in all, {(memory - per_page) / 1e6:.3f} MB "
+          f"without per-page data ({per_page / 1e6:.2f} MB per-page); Redis used_memory "
+          f"grew {grown / 1e6:.2f} MB")
+    print_retained()
+    return 0
 
 
 def line(name: str, figures: dict[str, float], ref: dict[str, float] | None = None) -> str:
@@ -327,6 +382,7 @@ def main() -> int:
           f"expired keys dropped): MEMORY USAGE {memory / 1e6:.2f} MB in all, "
           f"{(memory - per_page) / 1e6:.3f} MB without per-page data "
           f"({per_page / 1e6:.2f} MB per-page); Redis used_memory grew {grown / 1e6:.2f} MB")
+    print_retained()
     print(f"embed.js: {embed_gz} bytes gzipped")
     print("targets:")
     checks = [
@@ -348,4 +404,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(memory_only() if "--memory" in sys.argv[1:] else main())

@@ -46,7 +46,7 @@ def _formats(sheet: Worksheet, formats: dict[int, str]) -> None:
     """Number formats by column (1-based) for every row below the header."""
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
-            fmt = formats.get(int(cell.column))
+            fmt = formats.get(int(cell.column or 0))
             if fmt and isinstance(cell.value, int | float | date):
                 cell.number_format = fmt
 

@@ -16,7 +16,10 @@ class Scripts:
     """Registered scripts; redis-py re-sends the source after NOSCRIPT (flush or restart)."""
 
     def __init__(self, client: Any) -> None:
-        self.hit = client.register_script(_source("stats.lua", "sources.lua", "retention.lua", "hit.lua"))
+        # hit.lua calls read_stats (stats.lua), count_source (sources.lua) and
+        # keep_month_top (retention.lua)
+        self.hit = client.register_script(
+            _source("stats.lua", "sources.lua", "retention.lua", "hit.lua"))
         self.stats = client.register_script(_source("stats.lua", "stats_only.lua"))
         self.vote = client.register_script(_source("vote.lua"))
         self.cas = client.register_script(_source("cas.lua"))
