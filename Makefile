@@ -30,8 +30,8 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
-# The whole suite on one redis-server, then the counting, polls, hotlines, sources and reports tests again on a
-# local 3-master Redis Cluster (the fixtures start and stop it).
+# The whole suite on one redis-server, then the counting, polls, hotlines, sources and reports
+# tests again on a local 3-master Redis Cluster (the fixtures start and stop it).
 test: $(STAMP) browser lint
 	$(BIN)/pytest
 	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
