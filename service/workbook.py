@@ -76,6 +76,8 @@ def _summary(book: Workbook, r: Report) -> None:
     s.append(["Kỳ báo cáo", r.period.label()])
     s.append(["Từ ngày", r.period.start])
     s.append(["Đến ngày", r.period.end])
+    if r.days:  # the current period is counted up to today
+        s.append(["Số liệu đến hết ngày", date.fromisoformat(r.days[-1]["date"])])
     s.append(["Tổng số truy cập từ trước đến nay", r.total["visits"]])
     s.append(["Trong đó chuyển từ bộ đếm cũ", r.total_imported["visits"]])
     s.append(["Lập lúc", r.generated])

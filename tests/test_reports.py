@@ -75,6 +75,8 @@ def test_the_month_workbook_reads_back_cell_by_cell(store: Store, site: Site) ->
     values = {row[0].value: row[1].value for row in summary.iter_rows(min_row=10)}
     assert values["Cổng"] == "Quận Thanh Xuân"
     assert values["Từ ngày"] == datetime(2026, 10, 1)
+    assert values["Số liệu đến hết ngày"] == datetime(2026, 10, 31)
+    assert summary["B14"].is_date and summary["B14"].number_format == "dd/mm/yyyy"
     assert values["Tổng số truy cập từ trước đến nay"] == 1009
     assert values["Trong đó chuyển từ bộ đếm cũ"] == 1000
 
