@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from service import figures, polls, sources, visits
+from service import figures, pages, polls, sources
 from service.errors import Invalid
 from service.periods import local_iso, ms, periods_of, shift_month
 from service.sites import Site
@@ -126,10 +126,10 @@ def top_pages(store: Store, site: Site, period: ReportPeriod, *, today: date,
     """The period's most viewed pages. A past year's list has expired: it is summed from its
     months' lists (each kept 13 months, trimmed to its 1,000 most viewed paths)."""
     if period.kind == "month" or period.start.year == today.year:
-        return visits.top_pages_of(store, site, period.id, limit)
+        return pages.top_of(store, site, period.id, limit)
     summed: dict[str, dict[str, Any]] = {}
     for month in sources.months_between(period.start, period.end):
-        for page in visits.top_pages_of(store, site, month, 1000):
+        for page in pages.top_of(store, site, month, 1000):
             entry = summed.setdefault(page["path"], {**page, "views": 0})
             entry["views"] += page["views"]
     ranked = sorted(summed.values(), key=lambda p: (-p["views"], p["path"]))
@@ -167,8 +167,8 @@ def site_report(store: Store, site: Site, period: ReportPeriod, *, now: datetime
     previous = period.previous()
     days = figures.history(store, site, period.start, _last_day(period, today))
     before = figures.history(store, site, previous.start, previous.end)
-    found, _ = counters_db.figures(store, site.id, periods_of(now, site.tz), now_ms=ms(now),
-                                   window_ms=site.online_window_seconds * 1000)
+    found = counters_db.figures(store, site.id, periods_of(now, site.tz), now_ms=ms(now),
+                                window_ms=site.online_window_seconds * 1000)
     current, prior = _sum_days(days), _sum_days(before)
     imported_now, imported_before = (_imported_for(found.imported, period),
                                      _imported_for(found.imported, previous))
@@ -210,7 +210,7 @@ def group_report(store: Store, group_id: str, name: str, members: list[Site],
     for part in parts:
         for host in part.hosts:
             hosts[host["host"]] = hosts.get(host["host"], 0) + host["visits"]
-    pages = [{**page, "site": part.name} for part in parts for page in part.top_pages]
+    ranked = [{**page, "site": part.name} for part in parts for page in part.top_pages]
     return Report(
         name_id=group_id, name=name, period=period, generated=first.generated,
         measured={kind: {when: sum(p.measured[kind][when] for p in parts)
@@ -222,7 +222,7 @@ def group_report(store: Store, group_id: str, name: str, members: list[Site],
         total_imported={kind: sum(p.total_imported[kind] for p in parts)
                         for kind in ("visits", "pageviews")},
         days=[days[d] for d in sorted(days)],
-        top_pages=sorted(pages, key=lambda p: (-p["views"], p["site"], p["path"]))[:TOP_PAGES],
+        top_pages=sorted(ranked, key=lambda p: (-p["views"], p["site"], p["path"]))[:TOP_PAGES],
         sources={c: sum(p.sources[c] for p in parts) for c in sources.CATEGORIES},
         hosts=[{"host": h, "visits": v} for h, v in
                sorted(hosts.items(), key=lambda item: (-item[1], item[0]))[:50]],

@@ -19,6 +19,7 @@ SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # by the admin reaches every worker within this many seconds.
 CACHE_SECONDS = 5.0
 MAX_ORIGINS = 50
+MAX_PREFIXES = 50
 
 _INT_RANGES = {
     "online_window_seconds": (30, 3600),
@@ -41,6 +42,7 @@ class Site:
     pageview_dedupe_seconds: int = 600
     max_pages: int = 50000
     locale: str = "vi"
+    page_prefixes: tuple[str, ...] = field(default_factory=tuple)
     public_stats: bool = False  # whether /stats/{site}, the public statistics page, is served
 
     @property
@@ -53,7 +55,12 @@ class Site:
         data = asdict(self)
         data["name"] = self.name or self.id
         data["origins"] = list(self.origins)
+        data["page_prefixes"] = list(self.page_prefixes)
         return data
+
+    def listable(self, path: str) -> bool:
+        """Whether the path may appear in top lists (page_prefixes; all when empty)."""
+        return not self.page_prefixes or path.startswith(self.page_prefixes)
 
 
 SETTING_NAMES = tuple(name for name in Site.__dataclass_fields__ if name != "id")
@@ -75,6 +82,14 @@ def _origin(value: Any) -> str:
     if parts.query or parts.fragment or parts.username:
         raise Invalid(f"invalid origin: {value[:80]}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _prefixes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_PREFIXES or not all(
+            isinstance(v, str) and v.startswith("/") and 1 <= len(v) <= 200 for v in value):
+        raise Invalid(f"page_prefixes must be a list of at most {MAX_PREFIXES} paths "
+                      "starting with /")
+    return tuple(dict.fromkeys(value))
 
 
 def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,6 +116,8 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, list | tuple) or len(value) > MAX_ORIGINS:
                 raise Invalid(f"origins must be a list of at most {MAX_ORIGINS} origins")
             clean[name] = tuple(dict.fromkeys(_origin(v) for v in value))
+        elif name == "page_prefixes":
+            clean[name] = _prefixes(value)
         elif name == "public_stats":
             if not isinstance(value, bool):
                 raise Invalid("public_stats must be true or false")
@@ -132,8 +149,9 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
 
 def _build(site_id: str, data: Mapping[str, Any]) -> Site:
     known = {k: v for k, v in data.items() if k in SETTING_NAMES}
-    if "origins" in known:
-        known["origins"] = tuple(known["origins"])
+    for name in ("origins", "page_prefixes"):
+        if name in known:
+            known[name] = tuple(known[name])
     if known.get("name") == site_id:
         known["name"] = ""
     return Site(id=site_id, **known)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from service import figures, polls, visits
+from service import figures, pages, polls, visits
 from service.errors import NotFound
 from service.periods import periods_of, shift_month
 from service.sites import Site
@@ -98,7 +98,7 @@ def page(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
         "stats": stats,
         "days": chart(days, 30),
         "months": chart(months, 64),
-        "top_pages": visits.top_pages_of(store, site, periods_of(now, site.tz).month,
+        "top_pages": pages.top_of(store, site, periods_of(now, site.tz).month,
                                          TOP_PAGES),
         "poll": poll,
         "imported": imported,

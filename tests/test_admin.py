@@ -98,7 +98,7 @@ def test_put_site_creates_then_updates_only_named_settings(client: FlaskClient, 
         "id": "thanhxuan", "name": "Quận Thanh Xuân", "timezone": "Asia/Ho_Chi_Minh",
         "origins": ["https://thanhxuan.hanoi.gov.vn"], "online_window_seconds": 300,
         "session_timeout_seconds": 1800, "pageview_dedupe_seconds": 600, "max_pages": 50000,
-        "locale": "vi", "public_stats": False,
+        "locale": "vi", "page_prefixes": [], "public_stats": False,
     }
     updated = client.put("/api/v1/admin/sites/thanhxuan", json={"locale": "en"},
                          headers=auth(root))
@@ -201,3 +201,15 @@ def test_admin_app_sends_no_cors(redis_server: RedisProcess) -> None:
     client = make_app(redis_server.url).test_client()
     response = client.options("/api/v1/admin/sites", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_history_counts_todays_uniques_afresh(client: FlaskClient, root: str,
+                                             store: Store) -> None:
+    from service import sites
+
+    sites.put_site(store, "thanhxuan", {})
+    for i in range(3):  # three visitors within the uniques cache's few seconds
+        post_hit(client, path="/", ip=f"198.51.100.{i}", token=f"visitor-{i:04d}")
+    days = client.get("/api/v1/admin/sites/thanhxuan/history", headers=auth(root)
+                      ).get_json()["days"]
+    assert days[-1]["uniques"] == 3 and days[-1]["visits"] == 3

@@ -10,11 +10,12 @@ import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from service import figures, polls, reports, sites, tokens, visits, workbook
+from service import figures, pages, polls, reports, sites, tokens, visits, workbook
 from service.sites import Site
 from service.sources import Source
 from service.store import Store
 from service.store.keys import Keys
+from service.store.pages import page_id
 from tests.conftest import at
 
 SHEETS = ["Tổng hợp", "Theo ngày", "Trang xem nhiều", "Nguồn truy cập", "Bình chọn"]
@@ -155,7 +156,7 @@ def test_a_past_years_top_pages_are_summed_from_its_kept_months(store: Store,
     _october(store, site)
     # 2027-02-10: 2026's year list has expired (end of year + 2 days); its months are kept
     with store.guard("test"):
-        store.redis.delete(Keys().top("thanhxuan", "2026"))
+        store.redis.delete(Keys().rank("thanhxuan", "2026"))
     now = at("2027-02-10T09:00:00+07:00")
     period = reports.period_from(None, "2026", today=date(2027, 2, 10))
     report = reports.site_report(store, site, period, now=now)
@@ -170,10 +171,10 @@ def test_a_months_top_pages_are_kept_13_months_and_trimmed_when_it_ends(
     site, _ = sites.put_site(store, "thanhxuan", {"pageview_dedupe_seconds": 0})
     for i in range(1003):
         visits.record_hit(store, site, visitor="v", path=f"/p{i}", title="",
-                          now=at("2026-10-15T10:00:00+07:00"))
+                          now=at("2026-10-15T10:00:00+07:00"), address=f"a{i}")
     visits.record_hit(store, site, visitor="v", path="/p0", title="",
                       now=at("2026-10-15T10:00:01+07:00"))
-    october = Keys().top("thanhxuan", "2026-10")
+    october = Keys().rank("thanhxuan", "2026-10")
     with store.guard("test"):
         assert store.redis.zcard(october) == 1003
         ttl_days = store.redis.ttl(october) / 86400
@@ -183,8 +184,8 @@ def test_a_months_top_pages_are_kept_13_months_and_trimmed_when_it_ends(
                       now=at("2026-11-01T00:00:01+07:00"))
     with store.guard("test"):
         assert store.redis.zcard(october) == 1000
-        assert store.redis.zscore(october, "/p0") == 2  # the most viewed stays
-    top = visits.top_pages_of(store, site, "2026-10", 1)
+        assert store.redis.zscore(october, page_id("/p0")) == 2  # the most viewed stays
+    top = pages.top_of(store, site, "2026-10", 1)
     assert top == [{"path": "/p0", "title": None, "views": 2}]
 
 

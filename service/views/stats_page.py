@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from service import statspage
 from service.limiter import READS_LIMIT, limiter
 from service.store import get_store
-from service.views import common
+from service.views import common, headers
 
 bp = Blueprint("stats_page", __name__, url_prefix="/stats",
                static_folder=str(Path(__file__).parent.parent / "static"),
@@ -69,12 +69,7 @@ def site_page(site_id: str) -> Response:
     lang = "en" if request.args.get("lang") == "en" else "vi"
     response = Response(render_template("stats.html", site=site, lang=lang, t=LABELS[lang],
                                         number=_number(lang), **content))
-    ancestors = " ".join(site.origins) if site.origins else "'none'"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-        f"form-action 'none'; frame-ancestors {ancestors}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = headers.stats_policy(site.origins)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "public, max-age=60"
     response.vary.add("Accept-Encoding")
