@@ -31,12 +31,12 @@ lint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
 
-# The whole suite on one redis-server, then the counting, polls and hotlines tests again on a
-# local 3-master Redis Cluster (the fixtures start and stop it).
+# The whole suite on one redis-server, then the counting, polls, hotlines, sources and reports
+# tests again on a local 3-master Redis Cluster (the fixtures start and stop it).
 test: $(STAMP) browser lint
 	$(BIN)/pytest
 	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
-	  tests/test_polls.py tests/test_hotlines.py
+	  tests/test_polls.py tests/test_hotlines.py tests/test_sources.py tests/test_reports.py
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \

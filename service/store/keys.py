@@ -140,6 +140,14 @@ class Keys:
         """Sorted set of used ticket nonces by expiry."""
         return self._site(site, "poll", poll, "nonces")
 
+    def sources(self, site: str, year: str) -> str:
+        """Hash of one local year's new visits by source: fields MM-DD:<category>."""
+        return self._site(site, "src", year)
+
+    def source_hosts(self, site: str, month: str) -> str:
+        """Sorted set referring host -> new visits in one month (at most 200 hosts)."""
+        return self._site(site, "src-hosts", month)
+
     def site_pattern(self, site: str) -> str:
         """SCAN pattern matching every key of one site (for purge)."""
         return self._site(site, "*")
