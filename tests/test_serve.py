@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -67,6 +69,49 @@ def _serve(data: Path, port: int) -> subprocess.Popen[bytes]:
         [str(BIN), "serve", "--dev", "--port", str(port), "--workers", "2"],
         env=_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+
+
+def _family(data: Path, port: int) -> list[psutil.Process]:
+    """Processes of a serve on this data dir and port, its parent gone or not."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if ("redis-server" in cmd and str(data) in cmd) or \
+                    ("gunicorn" in cmd and f"127.0.0.1:{port}" in cmd):
+                found.append(proc)
+    return found
+
+
+@contextlib.contextmanager
+def serving(data: Path, port: int, env: dict[str, str] | None = None,
+            log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`serve --dev` on data and port; whatever happens, nothing it started outlives the test."""
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--dev", "--port", str(port), "--workers", "2"],
+        env=env or _env(data), stdout=out, stderr=out,
+    )
+    try:
+        yield proc
+    finally:
+        tree: list[psutil.Process] = []
+        with contextlib.suppress(psutil.Error):
+            tree = psutil.Process(proc.pid).children(recursive=True)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        left = {p.pid: p for p in [*tree, *_family(data, port)]}.values()
+        _, alive = psutil.wait_procs(list(left), timeout=10)
+        for p in alive:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        if log:
+            out.close()  # type: ignore[union-attr]
 
 
 def test_serve_runs_embedded_redis_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
