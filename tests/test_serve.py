@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -83,14 +84,26 @@ def _family(data: Path, port: int) -> list[psutil.Process]:
     return found
 
 
+def serve_expecting_refusal(data: Path, env: dict[str, str] | None = None,
+                            timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """Run a serve that should refuse to start; if it starts after all, end all of it."""
+    port = _free_port()
+    with serving(data, port, env=env, capture=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            out, err = "", f"still running after {timeout} s"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 @contextlib.contextmanager
 def serving(data: Path, port: int, env: dict[str, str] | None = None,
-            log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+            log: Path | None = None, capture: bool = False) -> Iterator[subprocess.Popen[Any]]:
     """`serve --dev` on data and port; whatever happens, nothing it started outlives the test."""
-    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    out: Any = open(log, "wb") if log else subprocess.PIPE if capture else subprocess.DEVNULL
     proc = subprocess.Popen(
         [str(BIN), "serve", "--dev", "--port", str(port), "--workers", "2"],
-        env=env or _env(data), stdout=out, stderr=out,
+        env=env or _env(data), stdout=out, stderr=out, text=capture or None,
     )
     try:
         yield proc
@@ -111,7 +124,7 @@ def serving(data: Path, port: int, env: dict[str, str] | None = None,
             with contextlib.suppress(psutil.Error):
                 p.kill()
         if log:
-            out.close()  # type: ignore[union-attr]
+            out.close()
 
 
 def test_serve_runs_embedded_redis_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
@@ -124,10 +137,7 @@ def test_serve_runs_embedded_redis_stops_cleanly_and_keeps_data(tmp_path: Path) 
         assert _hit(port)["counted"] is True
         assert len(_redis_servers(data)) == 1
 
-        second = subprocess.run(
-            [str(BIN), "serve", "--dev", "--port", str(_free_port())],
-            env=_env(data), capture_output=True, text=True, timeout=20,
-        )
+        second = serve_expecting_refusal(data)
         assert second.returncode != 0
         assert "in use by another portal-widgets process" in second.stderr
     finally:

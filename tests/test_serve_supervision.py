@@ -28,6 +28,7 @@ from tests.test_serve import (
     _hit,
     _redis_servers,
     _wait_ready,
+    serve_expecting_refusal,
     serving,
 )
 
@@ -127,10 +128,7 @@ def test_second_serve_on_the_same_metrics_dir_refuses_and_leaves_it_alone(
 
         before = served()
         assert before == 5
-        second = subprocess.run(
-            [str(BIN), "serve", "--dev", "--port", str(_free_port())],
-            env=second_env, capture_output=True, text=True, timeout=30,
-        )
+        second = serve_expecting_refusal(tmp_path / "two", env=second_env)
         assert second.returncode != 0
         assert str(metrics) in second.stderr
         assert "in use" in second.stderr
@@ -159,10 +157,7 @@ def test_external_redis_that_does_not_answer_is_a_warning_and_the_data_dir_is_lo
         text = log.read_text()
         assert "warning: PW_REDIS_URL" in text and "does not answer" in text
         assert "hunter2secret" not in text
-        second = subprocess.run(
-            [str(BIN), "serve", "--dev", "--port", str(_free_port())],
-            env=env, capture_output=True, text=True, timeout=30,
-        )
+        second = serve_expecting_refusal(data, env=env)
         assert second.returncode != 0
         assert f"{data.resolve()} is in use by another portal-widgets process" in second.stderr
         assert proc.poll() is None
