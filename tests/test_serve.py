@@ -125,6 +125,9 @@ def serving(data: Path, port: int, env: dict[str, str] | None = None,
                 p.kill()
         if log:
             out.close()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def test_serve_runs_embedded_redis_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
