@@ -1,20 +1,20 @@
-"""gunicorn settings used by `portal-widgets serve` (flags and PW_WORKERS override)."""
+"""gunicorn settings used by `portal-widgets serve` (flags and PW_WORKERS/PW_THREADS override)."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-# 2 cores: two worker processes. Each serves its connections as greenlets (gevent, with
-# a deadline on receiving each request: service/gunicorn_worker.py), so clients that
-# send slowly or not at all hold a greenlet each, not one of a few threads.
+# 2 cores: two worker processes with a few threads each; Redis calls release the GIL.
 workers = int(os.environ.get("PW_WORKERS", "2"))
+threads = int(os.environ.get("PW_THREADS", "4"))
+# gthread, but a thread gets a connection only once its whole request has arrived, within
+# 10 s (service/gunicorn_worker.py): a slow client holds a socket, not a thread.
 worker_class = "service.gunicorn_worker.Worker"
-worker_connections = 1000  # per worker; a slow client costs a greenlet and a socket
+worker_connections = 1000  # per worker
 bind = "127.0.0.1:8000"  # `serve --host/--port` passes the real one
 timeout = 30
 graceful_timeout = 20
-# Also the time a connection gets to send complete request headers (gevent worker).
 keepalive = 5
 # Our own JSON access line (service.logs) replaces gunicorn's, which would print client IPs.
 accesslog = None

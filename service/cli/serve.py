@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +43,7 @@ def register(sub: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int)
+    serve.add_argument("--threads", type=int)
     serve.add_argument("--dev", action="store_true", help="allow a throw-away secret key")
     serve.set_defaults(func=cmd_serve)
 
@@ -60,19 +60,16 @@ def _metrics_dir(env: dict[str, str], data_dir: Path) -> Path:
 
 
 def _lock_metrics_dir(path: Path) -> IO[str]:
-    """Lock PROMETHEUS_MULTIPROC_DIR, then empty it (all but the lock) for the new workers."""
+    """Lock PROMETHEUS_MULTIPROC_DIR, then delete the metric files of earlier runs."""
     private_dir(path)
     handle = hold_lock(
         path / LOCK_NAME,
         f"PROMETHEUS_MULTIPROC_DIR {path} is in use by another portal-widgets serve; "
         "give each instance its own directory",
     )
-    for child in path.iterdir():
-        if child.name == LOCK_NAME:
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
+    # prometheus-client writes nothing but *.db files; anything else is not ours to delete.
+    for child in path.glob("*.db"):
+        if child.is_file():
             child.unlink()
     return handle
 
@@ -102,7 +99,11 @@ def _check_external(url: str) -> None:
     from service.store.client import make_client
 
     try:
-        make_client(url).ping()
+        client = make_client(url)
+        try:
+            client.ping()
+        finally:
+            client.close()
     except Exception as exc:  # any failure (refused, timeout, auth, DNS) gets the warning
         print(
             f"warning: PW_REDIS_URL {_redacted(url)} does not answer ({type(exc).__name__}: "
@@ -177,6 +178,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ]
     if args.workers:
         command += ["--workers", str(args.workers)]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
     # Not its own session: a Ctrl-C in the terminal stops gunicorn at once.
     gunicorn = subprocess.Popen(command, env=env, pass_fds=lock_fds,
                                 preexec_fn=die_with_parent(os.getpid()))
