@@ -30,9 +30,9 @@ from typing import Any
 import redis
 
 from service import hotlines, polls, sites, votes
-from service.embedded import EmbeddedRedis
 from service.periods import periods_of
 from service.store import Store, counters
+from service.store.embedded import EmbeddedRedis
 from service.store.pages import PageWrite
 
 HERE = Path(__file__).parent

@@ -8,7 +8,10 @@ from typing import Any
 # 2 cores: two worker processes with a few threads each; Redis calls release the GIL.
 workers = int(os.environ.get("PW_WORKERS", "2"))
 threads = int(os.environ.get("PW_THREADS", "4"))
-worker_class = "gthread"
+# gthread, but a thread gets a connection only once its whole request has arrived, within
+# 10 s (service/gunicorn_worker.py): a slow client holds a socket, not a thread.
+worker_class = "service.gunicorn_worker.Worker"
+worker_connections = 1000  # per worker
 bind = "127.0.0.1:8000"  # `serve --host/--port` passes the real one
 timeout = 30
 graceful_timeout = 20
@@ -21,6 +24,9 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 forwarded_allow_ips = "127.0.0.1"
+# gunicorn >= 25 opens a control socket at one fixed path per user ($XDG_RUNTIME_DIR or
+# ~/.gunicorn), shared by every instance; nothing here uses `gunicornc`, so it is off.
+control_socket_disable = True
 
 
 def child_exit(server: Any, worker: Any) -> None:

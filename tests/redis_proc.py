@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from service.embedded import redis_binary
+from service.store.embedded import redis_binary
 
 
 def dump_all(client: Any) -> bytes:

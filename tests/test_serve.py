@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,7 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -69,6 +72,64 @@ def _serve(data: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
+def _family(data: Path, port: int) -> list[psutil.Process]:
+    """Processes of a serve on this data dir and port, its parent gone or not."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if ("redis-server" in cmd and str(data) in cmd) or \
+                    ("gunicorn" in cmd and f"127.0.0.1:{port}" in cmd):
+                found.append(proc)
+    return found
+
+
+def serve_expecting_refusal(data: Path, env: dict[str, str] | None = None,
+                            timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """Run a serve that should refuse to start; if it starts after all, end all of it."""
+    port = _free_port()
+    with serving(data, port, env=env, capture=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            out, err = "", f"still running after {timeout} s"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@contextlib.contextmanager
+def serving(data: Path, port: int, env: dict[str, str] | None = None,
+            log: Path | None = None, capture: bool = False) -> Iterator[subprocess.Popen[Any]]:
+    """`serve --dev` on data and port; whatever happens, nothing it started outlives the test."""
+    out: Any = open(log, "wb") if log else subprocess.PIPE if capture else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--dev", "--port", str(port), "--workers", "2"],
+        env=env or _env(data), stdout=out, stderr=out, text=capture or None,
+    )
+    try:
+        yield proc
+    finally:
+        tree: list[psutil.Process] = []
+        with contextlib.suppress(psutil.Error):
+            tree = psutil.Process(proc.pid).children(recursive=True)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        left = {p.pid: p for p in [*tree, *_family(data, port)]}.values()
+        _, alive = psutil.wait_procs(list(left), timeout=10)
+        for p in alive:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        if log:
+            out.close()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
 def test_serve_runs_embedded_redis_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     data = tmp_path / "var"
     subprocess.run([str(BIN), "demo"], env=_env(data), check=True, capture_output=True)
@@ -79,10 +140,7 @@ def test_serve_runs_embedded_redis_stops_cleanly_and_keeps_data(tmp_path: Path) 
         assert _hit(port)["counted"] is True
         assert len(_redis_servers(data)) == 1
 
-        second = subprocess.run(
-            [str(BIN), "serve", "--dev", "--port", str(_free_port())],
-            env=_env(data), capture_output=True, text=True, timeout=20,
-        )
+        second = serve_expecting_refusal(data)
         assert second.returncode != 0
         assert "in use by another portal-widgets process" in second.stderr
     finally:

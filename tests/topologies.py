@@ -12,7 +12,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-from service.embedded import redis_binary
+from service.store.embedded import redis_binary
 from tests.redis_proc import dump_all
 
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from service.cli import demo, hotline, poll, serve, site, token
 from service.cli.common import CommandError
 from service.config import ConfigError
-from service.embedded import EmbeddedError
 from service.errors import DomainError
 from service.store import StorageUnavailable
+from service.store.embedded import EmbeddedError
 
 
 def build_parser() -> argparse.ArgumentParser:

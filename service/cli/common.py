@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from service.config import StorageSettings
-from service.embedded import redis_for_command
 from service.store import Store
+from service.store.embedded import redis_for_command
 
 
 class CommandError(Exception):

@@ -9,15 +9,23 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import redis
 
 
 class EmbeddedError(Exception):
     """The embedded Redis could not be started or is already in use."""
+
+
+def in_use_message(data_dir: Path) -> str:
+    """What a second owner of a data dir is told."""
+    return (
+        f"{data_dir} is in use by another portal-widgets process; "
+        "stop it first or set PW_DATA_DIR to another directory"
+    )
 
 
 def redis_binary() -> str:
@@ -38,12 +46,59 @@ def redis_binary() -> str:
     return str(binary)
 
 
-def _die_with_parent() -> None:
-    # Linux: the embedded Redis gets SIGTERM if the service is killed outright.
-    with contextlib.suppress(Exception):
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int, umask: int | None = None) -> Callable[[], None]:
+    """A preexec_fn: the child gets SIGTERM when `parent` dies, even by SIGKILL (Linux).
+
+    The kernel sends it when the *thread* that forked the child ends, so children that
+    must outlive nothing but `serve` are started from its main thread.
+    """
+    try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+        prctl: Any = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: no parent-death signal
+        prctl = None
+
+    def preexec() -> None:
+        if umask is not None:
+            os.umask(umask)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) 0700, or take group and other access off ours."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
+def hold_lock(path: Path, message: str) -> IO[str]:
+    """Take an exclusive flock on `path`, or raise EmbeddedError(message) when it is held.
+
+    The lock lasts while any process holds the returned file open, children that
+    inherited it included, so a directory stays taken until the last of them exits.
+    """
+    handle = open(path, "a+")  # noqa: SIM115 - held while running
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise EmbeddedError(message) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 class EmbeddedRedis:
@@ -55,6 +110,9 @@ class EmbeddedRedis:
         self.appendfsync = appendfsync
         self.process: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
+        # Lock files redis-server keeps open too (serve's), so that what they guard stays
+        # taken until Redis itself is gone, even when its parent was killed first.
+        self.inherit: tuple[int, ...] = ()
 
     @property
     def url(self) -> str:
@@ -63,21 +121,8 @@ class EmbeddedRedis:
 
     def lock(self) -> None:
         """Take the data dir's lock, or fail with a clear message when another owner runs."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.data_dir / "pw.lock", "a+")  # noqa: SIM115 - held while running
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise EmbeddedError(
-                f"{self.data_dir} is in use by another portal-widgets process; "
-                "stop it first or set PW_DATA_DIR to another directory"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._lock = handle
+        private_dir(self.data_dir)
+        self._lock = hold_lock(self.data_dir / "pw.lock", in_use_message(self.data_dir))
 
     def is_locked_by_other(self) -> bool:
         """True when a running service holds this data dir."""
@@ -112,8 +157,13 @@ class EmbeddedRedis:
             "--daemonize", "no",
             "--logfile", str(self.data_dir / "redis.log"),
         ]
+        assert self._lock is not None
+        # Its own session: a Ctrl-C in the terminal reaches gunicorn, and Redis is stopped
+        # after it. umask 077: the AOF, the log and the socket are the owner's alone.
         self.process = subprocess.Popen(
-            args, start_new_session=True, preexec_fn=_die_with_parent,
+            args, start_new_session=True,
+            preexec_fn=die_with_parent(os.getpid(), umask=0o077),
+            pass_fds=(self._lock.fileno(), *self.inherit),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
@@ -132,11 +182,11 @@ class EmbeddedRedis:
                 except redis.exceptions.ConnectionError:
                     pass
             time.sleep(0.05)
-        self.stop()
+        self.terminate()
         raise EmbeddedError(f"redis-server did not answer within {timeout:.0f}s")
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """Stop redis-server (SIGTERM: it flushes the AOF) and release the lock."""
+    def terminate(self, timeout: float = 20.0) -> None:
+        """Stop redis-server (SIGTERM: it flushes the AOF), keeping the data dir's lock."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -145,6 +195,10 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop redis-server and release the lock."""
+        self.terminate(timeout)
         if self._lock is not None:
             self._lock.close()
             self._lock = None
