@@ -26,6 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         health,
         pages,
+        provinces,
         public,
         public_hotlines,
         public_polls,
@@ -49,7 +50,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_limiter(app, settings)
     logs.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      widgets.bp, pages.bp, admin_page.bp, openapi.bp):
+                      widgets.bp, pages.bp, admin_page.bp, openapi.bp, provinces.admin_bp,
+                      provinces.public_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     return app

@@ -34,6 +34,11 @@ def test_key_strings_are_pinned() -> None:
     assert k.poll_voters("thanhxuan", "p1") == "pw:{thanhxuan}:poll:p1:voters"
     assert k.poll_ips("thanhxuan", "p1") == "pw:{thanhxuan}:poll:p1:ips"
     assert k.poll_nonces("thanhxuan", "p1") == "pw:{thanhxuan}:poll:p1:nonces"
+    assert k.groups() == "pw:groups"
+    assert k.group("hanoi") == "pw:group:hanoi"
+    assert k.aliases("thanhxuan") == "pw:{thanhxuan}:aliases"
+    assert k.merge_progress("thanhxuan", "old") == "pw:{thanhxuan}:merge:old"
+    assert k.merge_scratch("thanhxuan", "old") == "pw:{thanhxuan}:merge-tmp:old"
     assert k.site_pattern("thanhxuan") == "pw:{thanhxuan}:*"
 
 

@@ -94,8 +94,9 @@ def browser_token(value: Any) -> str:
 
 
 def load_site(site_id: str) -> Site:
-    """The site of a public request (404 when unknown), remembered for CORS."""
-    site = sites.get_site(get_store(), site_id)
+    """The site of a public request (404 when unknown; an alias acts on its target),
+    remembered for CORS."""
+    site = sites.resolve_public(get_store(), site_id)
     g.pw_site = site
     return site
 

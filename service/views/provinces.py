@@ -1,0 +1,117 @@
+"""Provinces: groups of sites (admin CRUD, public roll-up, counter page) and site merges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+
+from service import groups, merges
+from service.errors import Forbidden
+from service.limiter import ADMIN_FAILURES_LIMIT, READS_LIMIT, limiter
+from service.store import get_store
+from service.views import common
+from service.views.auth import admin_required
+from service.views.widgets import LABELS, _number
+
+admin_bp = Blueprint("provinces_admin", __name__, url_prefix="/api/v1/admin")
+limiter.limit(ADMIN_FAILURES_LIMIT, deduct_when=lambda r: r.status_code == 401)(admin_bp)
+public_bp = Blueprint("provinces_public", __name__)
+
+ADMIN_BODY = 64 * 1024
+
+
+@admin_bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _all_sites() -> None:
+    """Groups and merges span sites: a token scoped to some sites may not use them."""
+    if "*" not in g.pw_token.sites:
+        raise Forbidden("this needs a token for all sites")
+
+
+@admin_bp.get("/groups")
+@admin_required
+def list_groups() -> Response:
+    """Every group."""
+    _all_sites()
+    return jsonify(groups=[grp.to_json() for grp in groups.list_groups(get_store())])
+
+
+@admin_bp.get("/groups/<group_id>")
+@admin_required
+def get_group(group_id: str) -> Response:
+    """One group."""
+    _all_sites()
+    return jsonify(groups.get_group(get_store(), group_id).to_json())
+
+
+@admin_bp.put("/groups/<group_id>")
+@admin_required
+def put_group(group_id: str) -> Response:
+    """Create or replace a group; an unknown member site is a 400."""
+    _all_sites()
+    group, created = groups.put_group(get_store(), group_id, common.json_body(ADMIN_BODY))
+    response = jsonify(group.to_json())
+    response.status_code = 201 if created else 200
+    return response
+
+
+@admin_bp.delete("/groups/<group_id>")
+@admin_required
+def delete_group(group_id: str) -> Response:
+    """Remove a group (its sites stay)."""
+    _all_sites()
+    groups.delete_group(get_store(), group_id)
+    return Response(status=204)
+
+
+@admin_bp.post("/sites/<site_id>/merge")
+@admin_required
+def merge_site(site_id: str) -> Response:
+    """Merge the site into `into`: its figures move there and it becomes an alias."""
+    _all_sites()
+    body = common.json_body(ADMIN_BODY)
+    settle = current_app.config.get("MERGE_SETTLE_SECONDS")  # tests set 0
+    result = merges.merge(get_store(), site_id, body.get("into"), now=datetime.now(UTC),
+                          settle_seconds=settle)
+    return jsonify(result)
+
+
+@public_bp.get("/api/v1/groups/<group_id>/stats")
+@limiter.limit(READS_LIMIT)
+def group_stats(group_id: str) -> Response:
+    """The group's roll-up (up to 5 s old)."""
+    response = jsonify(groups.stats(get_store(), group_id, now=datetime.now(UTC)))
+    response.headers["Cache-Control"] = "public, max-age=5"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = common.EXPOSED
+    return response
+
+
+@public_bp.get("/widgets/groups/<group_id>/counter.html")
+@limiter.limit(READS_LIMIT)
+def group_counter_page(group_id: str) -> Response:
+    """The group's counter without JavaScript, for an <iframe>."""
+    store = get_store()
+    stats = groups.stats(store, group_id, now=datetime.now(UTC))
+    members = groups.members(store, groups.get_group(store, group_id))
+    lang = request.args.get("lang") or (members[0].locale if members else "vi")
+    lang = lang if lang in LABELS else "vi"
+    page: dict[str, Any] = {"id": stats["group"], "name": stats["name"]}
+    response = Response(render_template(
+        "counter.html", site=page, t=LABELS[lang], lang=lang, number=_number(lang),
+        stats=stats, window=stats["online_window_seconds"] // 60))
+    # framed by any member's pages; by anyone when a member allows any origin
+    origins = [o for s in members for o in s.origins]
+    open_to_all = not members or any(not s.origins for s in members)
+    ancestors = "*" if open_to_all else " ".join(dict.fromkeys(origins))
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors {ancestors}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return response
