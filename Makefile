@@ -30,12 +30,14 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 
-# The whole suite on one redis-server, then the counting, polls and hotlines tests again on a
-# local 3-master Redis Cluster (the fixtures start and stop it).
+# The whole suite on one redis-server, then the counting, polls, hotlines, groups and merge
+# tests again on a local 3-master Redis Cluster (the fixtures start and stop it): a group's
+# roll-up and a merge cross slots.
 test: $(STAMP) browser lint
 	$(BIN)/pytest
 	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
-	  tests/test_polls.py tests/test_hotlines.py
+	  tests/test_polls.py tests/test_hotlines.py tests/test_groups.py tests/test_merges.py \
+	  tests/test_merge_pages.py
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \
