@@ -10,8 +10,10 @@ The order matters, and every part of it can be interrupted and run again:
    the source receives no more hits while it is copied: hits addressed to it count into the
    target from then on;
 4. the copy, as idempotent steps in the target's slot (service.store.merges): totals, this
-   week's/month's/year's counters, who is online, the daily history, the HyperLogLogs, the
-   imported baselines, per-page views and top lists; then `done`.
+   week's/month's/year's counters, who is online and their open visits and reload guards
+   (an alias's readers keep their visitor ids, service.sites.resolve_public), the daily
+   history, the HyperLogLogs, the imported baselines, per-page views and top lists; then
+   `done`.
 
 A re-run skips the steps already done, so nothing is added twice; a merge that completed
 answers 409 `already merged`. Hotlines, polls and hotline clicks stay with the source.
@@ -91,6 +93,7 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
     now_ms = ms(now)
     done = after_step or (lambda step: None)
     db.merge_counters(store, source.id, target.id, p, now_ms, done)
+    db.merge_sessions(store, source.id, target.id, done)
     db.merge_history(store, source.id, target.id, now_ms, done)
     db.merge_uniques(store, source.id, target.id, p, now_ms, done)
     db.merge_baselines(store, source.id, target.id, _baselines(store, source.id, p.ids()),

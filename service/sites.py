@@ -45,6 +45,9 @@ class Site:
     # set by a merge (service.merges), never by the settings API: public routes addressed
     # to this site act on that one
     merged_into: str = ""
+    # set only on what resolve_public answers for an alias: the id the request addressed.
+    # Its readers keep visitor ids of that id, so a visit open at the merge goes on.
+    alias_of: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -56,13 +59,14 @@ class Site:
         data = asdict(self)
         data["name"] = self.name or self.id
         data["origins"] = list(self.origins)
+        del data["alias_of"]
         if not self.merged_into:
             del data["merged_into"]
         return data
 
 
 SETTING_NAMES = tuple(name for name in Site.__dataclass_fields__
-                      if name not in ("id", "merged_into"))
+                      if name not in ("id", "merged_into", "alias_of"))
 
 
 def check_site_id(site_id: str) -> str:
@@ -171,8 +175,10 @@ def resolve_public(store: Store, site_id: str) -> Site:
     if target.merged_into:  # never made by a merge (it refuses chains); stop, do not loop
         raise NotFound("unknown site")
     if site.origins and target.origins:
-        return replace(target, origins=tuple(dict.fromkeys((*target.origins, *site.origins))))
-    return replace(target, origins=())
+        origins = tuple(dict.fromkeys((*target.origins, *site.origins)))
+    else:
+        origins = ()
+    return replace(target, origins=origins, alias_of=site.id)
 
 
 def get_many(store: Store, site_ids: list[str]) -> dict[str, Site]:

@@ -356,3 +356,21 @@ def test_the_command_line_merges(redis_server: Any, store: Store,
     assert observed(store, target) == want
     assert main(["site", "merge", "phuong-a", "--into", "phuong-b"]) == 1
     assert "already merged" in capsys.readouterr().err
+
+
+def test_a_reader_of_the_source_goes_on_reading_without_a_new_visit(http: FlaskClient,
+                                                                   root: str) -> None:
+    put_site(http, root, "phuong-a")
+    put_site(http, root, "phuong-b")
+    reader = {"ip": "198.51.100.20", "token": "reader-token-1"}
+    assert post_hit(http, "phuong-a", path="/tin/1", **reader).get_json()["counted"]
+    post_hit(http, "phuong-b", ip="198.51.100.30", path="/")
+    assert merge(http, root, "phuong-a", {"into": "phuong-b"}).status_code == 200
+    # the same reader, minutes later, through the old snippet
+    reload = post_hit(http, "phuong-a", path="/tin/1", **reader).get_json()
+    assert reload["counted"] is False  # a reload inside the dedupe window, as before
+    onward = post_hit(http, "phuong-a", path="/tin/2", **reader).get_json()
+    assert onward["counted"] is True
+    assert onward["visits"]["total"] == 2  # their visit goes on: no third visit
+    assert onward["pageviews"]["total"] == 3
+    assert onward["online"] == 2  # the reader and phuong-b's own, each once

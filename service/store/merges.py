@@ -183,6 +183,38 @@ def merge_counters(store: Store, source: str, target: str, p: Periods, now_ms: i
     _run(store, source, target, "online", writes, now_ms, done)
 
 
+def merge_sessions(store: Store, source: str, target: str, done: Step) -> None:
+    """Open visits and reload guards, so a reader of the source who goes on reading (through
+    the alias, with the same visitor id) starts no new visit and no extra view. Copies with
+    NX and the remaining lifetime: idempotent without a step marker."""
+    k = store.keys
+    session_prefix, seen_prefix = k.session(source, ""), k.dedupe(source, "", "")[:-1]
+    with store.guard("merge"):
+        found = [key for pattern in (k.session(source, "*"), k.dedupe(source, "*", "*"))
+                 for key in store.redis.scan_iter(match=pattern, count=1000)]
+    for start in range(0, len(found), 500):
+        chunk = found[start:start + 500]
+        with store.guard("merge"):
+            pipe = store.redis.pipeline(transaction=False)
+            for key in chunk:
+                pipe.get(key)
+                pipe.pttl(key)
+            replies = pipe.execute()
+            pipe = store.redis.pipeline(transaction=False)
+            for i, key in enumerate(chunk):
+                value, ttl = replies[2 * i], int(replies[2 * i + 1])
+                if value is None or ttl <= 0:
+                    continue
+                if key.startswith(session_prefix):
+                    copy = k.session(target, key[len(session_prefix):])
+                else:
+                    visitor, _, path_hash = key[len(seen_prefix):].rpartition(":")
+                    copy = k.dedupe(target, visitor, path_hash)
+                pipe.set(copy, value, px=ttl, nx=True)
+            pipe.execute()
+    done("sessions")
+
+
 def merge_history(store: Store, source: str, target: str, now_ms: int, done: Step) -> None:
     """Every day of the source's history (visits, pageviews, uniques) added day by day."""
     k = store.keys
