@@ -23,7 +23,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from service.views import (
         admin,
         admin_page,
+        admin_pages,
+        body,
         errors,
+        headers,
         health,
         pages,
         provinces,
@@ -49,9 +52,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     init_limiter(app, settings)
     logs.init_app(app)
+    body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      widgets.bp, pages.bp, admin_page.bp, openapi.bp, provinces.admin_bp,
-                      provinces.public_bp):
+                      admin_pages.bp, widgets.bp, pages.bp, admin_page.bp, openapi.bp,
+                      provinces.admin_bp, provinces.public_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    headers.init_app(app)
     return app

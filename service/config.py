@@ -7,8 +7,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# A DNS name (ASCII/punycode) or an IP literal: nothing that could break a header or a page.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_RE = re.compile(rf"^(?:{_LABEL}\.)*{_LABEL}$|^[0-9a-f:.]+$")
 _URL_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "redis+cluster://")
 
 
@@ -53,6 +57,7 @@ class Settings:
     metrics_token: str | None = None
     poll_max_votes_per_ip: int = 20
     embedded: bool = False
+    public_url: str | None = None  # scheme://host[:port], no trailing slash
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,7 +81,30 @@ class Settings:
             metrics_token=metrics_token,
             poll_max_votes_per_ip=_int(env, "PW_POLL_MAX_VOTES_PER_IP", 20, 1, 1_000_000),
             embedded=storage.url is None,
+            public_url=_public_url(env.get("PW_PUBLIC_URL") or None),
         )
+
+
+def _public_url(raw: str | None) -> str | None:
+    """PW_PUBLIC_URL as `scheme://host[:port]`: http or https, no path, query or credentials."""
+    if raw is None:
+        return None
+    problem = ConfigError(
+        f"PW_PUBLIC_URL must be http(s)://host[:port] with no path, query or credentials, "
+        f"got {raw!r}")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port  # ValueError for a bad port
+    except ValueError:
+        raise problem from None
+    host = parts.hostname or ""
+    if (parts.scheme not in ("http", "https") or not _HOST_RE.match(host)
+            or parts.path not in ("", "/") or "?" in raw or "#" in raw
+            or "@" in parts.netloc or port == 0 or any(c.isspace() for c in raw)):
+        raise problem
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def bounded_int(raw: str | None, name: str, default: int, low: int, high: int) -> int:

@@ -67,8 +67,8 @@ def set_baselines(store: Store, site: Site, values: Any, *, now: datetime) -> No
 def counters(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
     """{"imported": ..., "measured": ...}: the public figure is their sum."""
     p = periods_of(now, site.tz)
-    figures, _ = db.figures(store, site.id, p, now_ms=ms(now),
-                            window_ms=site.online_window_seconds * 1000)
+    figures = db.figures(store, site.id, p, now_ms=ms(now),
+                         window_ms=site.online_window_seconds * 1000)
     return {"imported": imported_values(figures.imported, p.ids()),
             "measured": {"visits": figures.visits, "pageviews": figures.pageviews}}
 

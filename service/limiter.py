@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -12,8 +14,11 @@ from service.visitor import address_key
 
 # Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
 # so the per-IP budget for page loads is generous; it only stops a single client hammering.
-HITS_LIMIT = "600/minute"
-READS_LIMIT = "1200/minute"
+# Hits, heartbeats and JSON votes are limited inside their own Redis scripts (service.visits,
+# service.votes); reads of stats and pages in process memory first (LocalLimit), then here
+# when they miss the per-process cache.
+READS_PER_MINUTE = 1200
+READS_LIMIT = f"{READS_PER_MINUTE}/minute"
 VOTES_LIMIT = "10/minute"
 CLICKS_LIMIT = "120/minute"
 ADMIN_FAILURES_LIMIT = "20/minute"
@@ -31,9 +36,15 @@ limiter = Limiter(key_func=client_key, default_limits=[])
 def init_app(app: Flask, settings: Settings) -> None:
     """Bind the limiter: Redis storage, in-memory fallback while Redis is down."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings.redis_url))
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", limiter_storage_options())
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{settings.key_prefix}-limiter")
+    # `<prefix>:LIMITER/...`, so a Redis ACL user limited to `~<prefix>:*` runs the limiter
+    # too (the default `LIMITS:` prefix would be refused, and silently so, since errors fall
+    # back to memory). One key per limit and client: no hash tag is needed in a cluster.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          limiter_storage_options(settings.key_prefix))
     app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
+    # flask-limiter defaults this to the module-wide object's last value: one app that turned
+    # the limiter off (a test) would turn it off for every later app.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     # A Redis outage must not turn every request into a 500: the limiter falls back to
     # per-process memory and the routes themselves answer 503.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -42,3 +53,34 @@ def init_app(app: Flask, settings: Settings) -> None:
     # flask-limiter would put a Retry-After on every 200); a 429 still carries Retry-After.
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    # The limiter object is module-wide (the views' decorators name it), and init_app does
+    # not clear its fallback state: a new app's new storage starts alive, whatever an
+    # earlier app's storage went through (several apps in one test process).
+    limiter._storage_dead = False
+
+
+class LocalLimit:
+    """A fixed-window allowance per address key, in this process's memory (cheap reads).
+
+    Memory stays bounded: the table is dropped when its window ends or when it holds too
+    many keys. Thread-safe enough for counting: a race can only let a request or two past.
+    """
+
+    def __init__(self, allowed: int, window_s: float = 60.0, max_keys: int = 100_000) -> None:
+        self.allowed = allowed
+        self.window_s = window_s
+        self.max_keys = max_keys
+        self._window = -1
+        self._counts: dict[str, int] = {}
+
+    def hit(self, key: str, now: float | None = None) -> float | None:
+        """Count one request; None when allowed, else seconds until the window ends."""
+        now = time.monotonic() if now is None else now
+        window = int(now // self.window_s)
+        if window != self._window or len(self._counts) >= self.max_keys:
+            self._window, self._counts = window, {}
+        count = self._counts.get(key, 0) + 1
+        self._counts[key] = count
+        if count > self.allowed:
+            return (window + 1) * self.window_s - now
+        return None

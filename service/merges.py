@@ -99,11 +99,12 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
     db.merge_baselines(store, source.id, target.id, _baselines(store, source.id, p.ids()),
                        now_ms, done)
     pages = db.merge_pages(store, source.id, target.id, p, max_pages=target.max_pages,
-                           now_ms=now_ms, done=done)
+                           listable=target.listable, now_ms=now_ms, done=done)
     db.finish(store, source.id, target.id, now_ms)
     return {"site": source.id, "merged_into": target.id, "resumed": resuming,
             "moved": {"visits": moved["visits"], "pageviews": moved["pageviews"]},
-            "pages": {"added": pages.added, "dropped": pages.dropped}}
+            "pages": {"added": pages.added, "evicted": pages.evicted,
+                      "dropped": pages.dropped}}
 
 
 def _settle(store: Store, source: str, target: str, now: datetime, seconds: float) -> None:

@@ -39,8 +39,9 @@ HITS = Counter("pw_hits_total", "Page loads by result", ["site", "result"])
 VOTES = Counter("pw_votes_total", "Poll votes by result", ["site", "result"])
 RATE_LIMITED = Counter("pw_rate_limited_total", "Requests refused by the rate limiter", ["route"])
 HOTLINE_CLICKS = Counter("pw_hotline_clicks_total", "Taps on hotline numbers", ["site"])
-PAGES_DROPPED = Counter(
-    "pw_pages_dropped_total", "Page views not tracked per page (max_pages reached)", ["site"]
+PAGES_EVICTED = Counter(
+    "pw_pages_evicted_total", "Tracked pages dropped to make room for new ones (max_pages)",
+    ["site"]
 )
 
 bp = Blueprint("metrics", __name__)

@@ -20,6 +20,7 @@ SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # by the admin reaches every worker within this many seconds.
 CACHE_SECONDS = 5.0
 MAX_ORIGINS = 50
+MAX_PREFIXES = 50
 
 _INT_RANGES = {
     "online_window_seconds": (30, 3600),
@@ -42,6 +43,7 @@ class Site:
     pageview_dedupe_seconds: int = 600
     max_pages: int = 50000
     locale: str = "vi"
+    page_prefixes: tuple[str, ...] = field(default_factory=tuple)
     # set by a merge (service.merges), never by the settings API: public routes addressed
     # to this site act on that one
     merged_into: str = ""
@@ -59,10 +61,15 @@ class Site:
         data = asdict(self)
         data["name"] = self.name or self.id
         data["origins"] = list(self.origins)
+        data["page_prefixes"] = list(self.page_prefixes)
         del data["alias_of"]
         if not self.merged_into:
             del data["merged_into"]
         return data
+
+    def listable(self, path: str) -> bool:
+        """Whether the path may appear in top lists (page_prefixes; all when empty)."""
+        return not self.page_prefixes or path.startswith(self.page_prefixes)
 
 
 SETTING_NAMES = tuple(name for name in Site.__dataclass_fields__
@@ -85,6 +92,14 @@ def _origin(value: Any) -> str:
     if parts.query or parts.fragment or parts.username:
         raise Invalid(f"invalid origin: {value[:80]}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _prefixes(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_PREFIXES or not all(
+            isinstance(v, str) and v.startswith("/") and 1 <= len(v) <= 200 for v in value):
+        raise Invalid(f"page_prefixes must be a list of at most {MAX_PREFIXES} paths "
+                      "starting with /")
+    return tuple(dict.fromkeys(value))
 
 
 def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,6 +126,8 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, list | tuple) or len(value) > MAX_ORIGINS:
                 raise Invalid(f"origins must be a list of at most {MAX_ORIGINS} origins")
             clean[name] = tuple(dict.fromkeys(_origin(v) for v in value))
+        elif name == "page_prefixes":
+            clean[name] = _prefixes(value)
         elif name == "locale":
             if value not in ("vi", "en"):
                 raise Invalid("locale must be vi or en")
@@ -138,8 +155,9 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
 
 def _build(site_id: str, data: Mapping[str, Any]) -> Site:
     known = {k: v for k, v in data.items() if k in SETTING_NAMES or k == "merged_into"}
-    if "origins" in known:
-        known["origins"] = tuple(known["origins"])
+    for name in ("origins", "page_prefixes"):
+        if name in known:
+            known[name] = tuple(known[name])
     if known.get("name") == site_id:
         known["name"] = ""
     return Site(id=site_id, **known)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,23 +11,28 @@ from typing import Any
 from crawlerdetect import CrawlerDetect
 
 from service import figures as stats_of
-from service.errors import Invalid, NotFound
+from service.errors import NotFound, TooMany
 from service.periods import Periods, ms, periods_of
 from service.sites import Site
 from service.store import Store
 from service.store import counters as db
-from service.store import pages as pages_db
-from service.store.counters import PERIODS, HitWrite
-from service.visitor import visitor_id
+from service.store.counters import HitWrite, Limited, Rate
+from service.store.pages import PageWrite, page_id
+from service.visitor import address_key, visitor_id
 
 _CRAWLERS = CrawlerDetect()
+# Per site and client address unit (IPv6: its /64), checked inside the hit's own script.
+# Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
+# so the budget is generous; it only stops a single client hammering.
+HITS_PER_MINUTE = 600
+HEARTBEATS_PER_MINUTE = 600
 
 
 @dataclass(frozen=True)
 class HitFacts:
     """What a request says about a page load, as plain values (the view reads HTTP)."""
 
-    ip: str
+    ip: str  # the client address (kept only inside keyed hashes)
     user_agent: str
     purpose: str  # Sec-Purpose or Purpose header ('' when absent)
     token: str  # the browser token ('' when absent)
@@ -42,7 +47,7 @@ class HitOutcome:
     result: str  # counted, duplicate, bot, prefetch
     stats: dict[str, Any]
     views: int
-    dropped: bool = False  # counted, but not tracked per page (max_pages)
+    evicted: int = 0  # tracked pages that made room for this one (max_pages)
 
     @property
     def counted(self) -> bool:
@@ -65,46 +70,74 @@ def _window_ms(site: Site) -> int:
     return site.online_window_seconds * 1000
 
 
+def _rate(secret: str, scope: str, ip: str, per_minute: int) -> Rate:
+    return Rate(scope, address_key(secret, ip)[:16], per_minute, 60_000)
+
+
+def _refuse(limited: Limited) -> TooMany:
+    seconds = str(max(1, math.ceil(limited.retry_after_ms / 1000)))
+    return TooMany("rate limited", {"Retry-After": seconds})
+
+
 def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime,
         request_id: str | None = None) -> HitOutcome:
-    """Record one page load (or not, for bots and prefetches) in one Redis round trip."""
+    """Record one page load (or not, for bots and prefetches) in one Redis round trip.
+
+    TooMany when the client's address is over its allowance; NotFound when the site vanished.
+    """
     p = periods_of(now, site.tz)
+    rate = _rate(secret, "hit", facts.ip, HITS_PER_MINUTE)
     reason = not_counted_reason(facts.user_agent, facts.purpose)
     if reason is not None:
-        found, views = db.figures(store, site.id, p, now_ms=ms(now),
-                                  window_ms=_window_ms(site), path=facts.path)
+        peeked = db.peek(store, site.id, p, now_ms=ms(now), window_ms=_window_ms(site),
+                         page_id=page_id(facts.path), rate=rate)
+        if isinstance(peeked, Limited):
+            raise _refuse(peeked)
+        found, views = peeked
         return HitOutcome(reason, stats_of.stats_object(site, found, p, now), views)
     # an alias's readers keep the visitor ids they had before the merge (service.merges)
     visitor = visitor_id(store, secret, site.alias_of or site.id, p.day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
-    result = _record(store, site, p, visitor=visitor, path=facts.path, title=facts.title,
-                     now=now, request_id=request_id)
+    page = PageWrite(path=facts.path, title=facts.title, address=rate.address,
+                     listable=site.listable(facts.path), max_pages=site.max_pages)
+    result = _record(store, site, p, visitor=visitor, page=page, rate=rate, now=now,
+                     request_id=request_id)
     if result is None:
         raise NotFound("unknown site")
     return result
 
 
 def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
-               now: datetime, request_id: str | None = None) -> HitOutcome | None:
-    """Count one page load of a known visitor; None when the site vanished meanwhile."""
-    return _record(store, site, periods_of(now, site.tz), visitor=visitor, path=path,
-                   title=title, now=now, request_id=request_id)
+               now: datetime, request_id: str | None = None,
+               address: str | None = None) -> HitOutcome | None:
+    """Count one page load of a known visitor; None when the site vanished meanwhile.
+
+    `address` stands for the client's address unit in the rate limit and the title rule
+    (by default one per visitor).
+    """
+    address = address or visitor
+    page = PageWrite(path=path, title=title, address=address, listable=site.listable(path),
+                     max_pages=site.max_pages)
+    rate = Rate("hit", address, HITS_PER_MINUTE, 60_000)
+    return _record(store, site, periods_of(now, site.tz), visitor=visitor, page=page,
+                   rate=rate, now=now, request_id=request_id)
 
 
-def _record(store: Store, site: Site, p: Periods, *, visitor: str, path: str, title: str,
-            now: datetime, request_id: str | None) -> HitOutcome | None:
+def _record(store: Store, site: Site, p: Periods, *, visitor: str, page: PageWrite,
+            rate: Rate, now: datetime, request_id: str | None) -> HitOutcome | None:
     reply = db.hit(store, HitWrite(
         site=site.id, periods=p, now_ms=ms(now), window_ms=_window_ms(site), visitor=visitor,
-        request_id=request_id or uuid.uuid4().hex,
-        path=path, path_hash=hashlib.sha256(path.encode()).hexdigest()[:16], title=title,
+        request_id=request_id or uuid.uuid4().hex, page=page,
         session_s=site.session_timeout_seconds, dedupe_s=site.pageview_dedupe_seconds,
-        max_pages=site.max_pages,
+        rate=rate,
     ))
     if reply is None:
         return None
+    if isinstance(reply, Limited):
+        raise _refuse(reply)
     return HitOutcome("counted" if reply.counted else "duplicate",
                       stats_of.stats_object(site, reply.figures, p, now), reply.views,
-                      reply.dropped)
+                      reply.evicted)
 
 
 def beat(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime) -> None:
@@ -114,38 +147,28 @@ def beat(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetim
     visitor = visitor_id(store, secret, site.alias_of or site.id,
                          periods_of(now, site.tz).day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
-    heartbeat(store, site, visitor=visitor, now=now)
+    heartbeat(store, site, visitor=visitor, now=now,
+              rate=_rate(secret, "beat", facts.ip, HEARTBEATS_PER_MINUTE))
 
 
-def heartbeat(store: Store, site: Site, *, visitor: str, now: datetime) -> None:
+def heartbeat(store: Store, site: Site, *, visitor: str, now: datetime,
+              rate: Rate | None = None) -> None:
     """Keep a visitor already online (never adds one) in `online`, and their visit open."""
-    db.heartbeat(store, site.id, visitor, now_ms=ms(now), window_ms=_window_ms(site),
-                 session_s=site.session_timeout_seconds)
+    limited = db.heartbeat(store, site.id, visitor, now_ms=ms(now), window_ms=_window_ms(site),
+                           session_s=site.session_timeout_seconds,
+                           rate=rate or Rate("beat", "test-address", HEARTBEATS_PER_MINUTE,
+                                             60_000))
+    if limited is not None:
+        raise _refuse(limited)
 
 
 def read_stats(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
     """The stats object, uniques counted afresh."""
     p = periods_of(now, site.tz)
-    found, _ = db.figures(store, site.id, p, now_ms=ms(now), window_ms=_window_ms(site))
+    found = db.figures(store, site.id, p, now_ms=ms(now), window_ms=_window_ms(site))
     return stats_of.stats_object(site, found, p, now)
 
 
 def online(store: Store, site: Site, *, now: datetime) -> int:
     """Visitors online now."""
     return db.online_count(store, site.id, now_ms=ms(now), window_ms=_window_ms(site))
-
-
-def pages(store: Store, site: Site, paths: list[str]) -> dict[str, dict[str, Any]]:
-    """Views and last title of each path."""
-    return {page.path: {"views": page.views, "title": page.title}
-            for page in pages_db.views(store, site.id, paths)}
-
-
-def top_pages(store: Store, site: Site, *, period: str, limit: int,
-              now: datetime) -> list[dict[str, Any]]:
-    """The most viewed pages of a period."""
-    if period not in PERIODS:
-        raise Invalid("period must be one of today, week, month, year")
-    period_id = periods_of(now, site.tz).ids()[period]
-    return [{"path": page.path, "title": page.title, "views": page.views}
-            for page in pages_db.top(store, site.id, period_id, limit)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import datetime
 from typing import Any
@@ -14,10 +15,14 @@ from service.periods import ms
 from service.sites import Site
 from service.store import Store
 from service.store import polls as db
+from service.store.counters import Rate
 from service.text import check_unicode
 from service.visitor import address_key, keyed
 
 TICKET_SECONDS = 3600
+# Vote attempts per site and client address unit (IPv6: its /64) a minute, checked inside
+# vote.lua; the per-poll ballot allowance (PW_POLL_MAX_VOTES_PER_IP) is apart.
+VOTES_PER_MINUTE = 10
 
 # Outcomes of vote.lua -> (metric result, error class, reason)
 OUTCOMES: dict[str, tuple[str, type[DomainError] | None, str]] = {
@@ -103,7 +108,11 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
         site=site.id, poll=poll, now_ms=ms(now), nonce=nonce, forget_ms=forget_ms,
         voter=keyed(secret, "voter", site.id, poll, token) if token else "",
         ip=address_key(secret, ip, site.id, poll), max_per_ip=max_per_ip, options=chosen,
+        rate=Rate("vote", address_key(secret, ip)[:16], VOTES_PER_MINUTE, 60_000),
     ))
+    if reply.outcome == "ratelimited":
+        wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))
+        raise VoteRefused("limited", TooMany("rate limited", {"Retry-After": wait}))
     result, error, reason = OUTCOMES.get(reply.outcome, ("invalid", Invalid, "vote refused"))
     if error is not None or reply.definition is None:
         raise VoteRefused(result, (error or Invalid)(reason))

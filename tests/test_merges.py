@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import figures, merges, sites, tokens, visits
+from service import figures, merges, pages, sites, tokens, visits
 from service.sites import Site
 from service.store import Store
 from service.store import merges as db
@@ -78,7 +78,7 @@ def observed(store: Store, target: Site) -> dict[str, Any]:
     days = history(store, target)
     return {"visits": s["visits"], "pageviews": s["pageviews"], "uniques": s["uniques"],
             "history": days,
-            "pages": visits.pages(store, target, ["/tin-tuc/chung", "/tin-tuc/rieng"])}
+            "pages": pages.views(store, target, ["/tin-tuc/chung", "/tin-tuc/rieng"])}
 
 
 def test_a_merge_adds_every_figure_of_the_source_to_the_target(store: Store) -> None:
@@ -87,7 +87,7 @@ def test_a_merge_adds_every_figure_of_the_source_to_the_target(store: Store) -> 
     result = merges.merge(store, "phuong-a", "phuong-b", now=T0, settle_seconds=0)
     assert result["merged_into"] == "phuong-b"
     assert result["moved"]["visits"]["total"] == 1000 + 7
-    assert result["pages"] == {"added": 1, "dropped": 0}
+    assert result["pages"] == {"added": 1, "evicted": 0, "dropped": 0}
     assert observed(store, target) == want
     # the imported part stays apart from the measured part
     counters = figures.counters(store, target, now=T0)
@@ -95,7 +95,7 @@ def test_a_merge_adds_every_figure_of_the_source_to_the_target(store: Store) -> 
     assert counters["imported"]["visits"]["month"] == 47
     assert counters["imported"]["pageviews"]["total"] == 3000
     assert counters["measured"]["visits"]["total"] == 7 + 4
-    top = visits.top_pages(store, target, period="month", limit=5, now=T0)
+    top = pages.top(store, target, period="month", limit=5, now=T0)
     assert top[0] == {"path": "/tin-tuc/chung", "title": "Tin mới", "views": 8}
     # the source is an alias; its hotlines and polls were not touched
     alias = sites.get_site(store, "phuong-a", cached=False)

@@ -95,7 +95,7 @@ def test_dashboard_and_alert_metrics_exist(client: FlaskClient, store: Store) ->
     names = _metric_names(client, store)
     for required in ("pw_http_requests_total", "pw_http_request_duration_seconds_bucket",
                      "pw_hits_total", "pw_votes_total", "pw_online_visitors",
-                     "pw_hotline_clicks_total", "pw_pages_dropped_total"):
+                     "pw_hotline_clicks_total", "pw_pages_evicted_total"):
         assert required in names
     dashboard = json.loads((DEPLOY / "grafana/dashboards/portal-widgets.json").read_text())
     alerts = yaml.safe_load((DEPLOY / "prometheus/alerts.yml").read_text())

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from redis.cluster import RedisCluster
 
-from service import figures, sites, visits
+from service import figures, pages, sites, visits
 from service.sites import Site
 from service.store import Store
 from tests.conftest import at
@@ -36,7 +36,7 @@ def test_first_hit_counts_a_visit_a_pageview_and_a_unique(store: Store, site: Si
         assert s[kind] == {"today": 1, "week": 1, "month": 1, "year": 1, "total": 1}
     assert s["uniques"] == {"today": 1, "week": 1, "month": 1, "year": 1}
     assert s["as_of"] == "2026-11-26T10:00:00+07:00"
-    assert visits.pages(store, site, ["/tin-tuc/a"]) == {
+    assert pages.views(store, site, ["/tin-tuc/a"]) == {
         "/tin-tuc/a": {"views": 1, "title": "Bài A"}
     }
 
@@ -171,27 +171,33 @@ def test_bad_baselines_change_nothing(store: Store, site: Site, values: object) 
     assert figures.counters(store, site, now=T0)["imported"]["visits"]["total"] == 0
 
 
-def test_max_pages_caps_per_page_tracking_but_not_totals(store: Store) -> None:
+def test_max_pages_bounds_the_page_table_and_new_pages_replace_the_least_viewed(
+        store: Store) -> None:
     site, _ = sites.put_site(store, "capped", {"max_pages": 2})
-    results = [hit(store, site, "a", path=f"/p{i}") for i in range(4)]
-    assert [r.dropped for r in results] == [False, False, True, True]
-    assert results[-1].stats["pageviews"]["total"] == 4
-    assert visits.pages(store, site, ["/p0", "/p3"]) == {
-        "/p0": {"views": 1, "title": None}, "/p3": {"views": 0, "title": None}
+    hit(store, site, "a", path="/p0")
+    hit(store, site, "b", path="/p0")
+    assert hit(store, site, "a", path="/p1").evicted == 0
+    newer = hit(store, site, "a", path="/p2")  # the table is full: /p1 (1 view) makes room
+    assert newer.evicted == 1 and newer.views == 1
+    assert newer.stats["pageviews"]["total"] == 4  # site totals are never affected
+    assert pages.views(store, site, ["/p0", "/p1", "/p2"]) == {
+        "/p0": {"views": 2, "title": None}, "/p1": {"views": 0, "title": None},
+        "/p2": {"views": 1, "title": None},
     }
-    assert hit(store, site, "b", path="/p1").dropped is False  # tracked pages keep counting
+    assert store.redis.zcard("pw:{capped}:pv") == 2
+    assert hit(store, site, "c", path="/p0").evicted == 0  # tracked pages keep counting
 
 
 def test_top_pages_per_period(store: Store, site: Site) -> None:
     for i, visitor in enumerate("abc"):
         hit(store, site, visitor, path="/hot", title="Tin nóng", now=T0 + timedelta(seconds=i))
     hit(store, site, "a", path="/cold", now=T0 + timedelta(seconds=10))
-    top = visits.top_pages(store, site, period="today", limit=5, now=T0)
+    top = pages.top(store, site, period="today", limit=5, now=T0)
     assert top == [{"path": "/hot", "title": "Tin nóng", "views": 3},
                    {"path": "/cold", "title": None, "views": 1}]
     next_day = T0 + timedelta(days=1)
-    assert visits.top_pages(store, site, period="today", limit=5, now=next_day) == []
-    assert len(visits.top_pages(store, site, period="month", limit=5, now=next_day)) == 2
+    assert pages.top(store, site, period="today", limit=5, now=next_day) == []
+    assert len(pages.top(store, site, period="month", limit=5, now=next_day)) == 2
 
 
 def test_a_retried_request_never_counts_twice(store: Store, site: Site) -> None:
@@ -216,7 +222,7 @@ def test_time_bucketed_keys_get_an_expiry(store: Store, site: Site,
     with redis_server.client() as r:
         ttls = {key: r.ttl(key) for key in list(r.scan_iter(match="pw:{thanhxuan}:*"))}
     keep = {"pw:{thanhxuan}:settings", "pw:{thanhxuan}:total", "pw:{thanhxuan}:hist:2026",
-            "pw:{thanhxuan}:pages", "pw:{thanhxuan}:titles"}
+            "pw:{thanhxuan}:pv", "pw:{thanhxuan}:paths", "pw:{thanhxuan}:ptitle"}
     for key, ttl in ttls.items():
         if key in keep:
             assert ttl == -1, key
@@ -238,13 +244,14 @@ def test_concurrent_hits_lose_no_increment(store: Store, site: Site) -> None:
     s = visits.read_stats(store, site, now=T0)
     assert s["visits"]["total"] == 800
     assert s["pageviews"]["today"] == 800
-    assert sum(p["views"] for p in visits.pages(store, site, [f"/p{i}" for i in range(5)])
+    assert sum(p["views"] for p in pages.views(store, site, [f"/p{i}" for i in range(5)])
                .values()) == 800
 
 
 def test_hyperloglog_uniques_within_two_percent_at_100k(store: Store, site: Site) -> None:
     from service.periods import periods_of
     from service.store import counters
+    from service.store.pages import PageWrite
 
     p = periods_of(T0, site.tz)
     ms = int(T0.timestamp() * 1000)
@@ -257,8 +264,8 @@ def test_hyperloglog_uniques_within_two_percent_at_100k(store: Store, site: Site
         for i in range(start, start + 2000):
             keys, args = counters.hit_call(store, counters.HitWrite(
                 site=site.id, periods=p, now_ms=ms, window_ms=300_000, visitor=f"visitor-{i}",
-                request_id=f"r{i}", path="/", path_hash="h", title="", session_s=1800,
-                dedupe_s=600, max_pages=10))
+                request_id=f"r{i}", page=PageWrite("/", "", f"a{i}", True, 10), session_s=1800,
+                dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000)))
             store.scripts.hit(keys=keys, args=args, client=pipe)
         if pipe is not None:
             pipe.execute()

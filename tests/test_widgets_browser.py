@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from service import figures, hotlines, polls, sites, visits
+from service import figures, hotlines, pages, polls, sites, visits
 from service.store import Store, get_store
 from tests.browser import HostPages, live_service, portal
 from tests.conftest import BROWSER
@@ -289,7 +289,7 @@ def test_theme_variables_and_data_path(world: Any, page: Page) -> None:
     assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(0, 0, 255)"
     page.locator("[data-pw-widget=views] .n").wait_for()
     site = sites.get_site(store, "thanhxuan", cached=False)
-    assert visits.pages(store, site, ["/tin-tuc/chuan", "/some/url"]) == {
+    assert pages.views(store, site, ["/tin-tuc/chuan", "/some/url"]) == {
         "/tin-tuc/chuan": {"views": 1, "title": "Tin tức"},
         "/some/url": {"views": 0, "title": None},
     }

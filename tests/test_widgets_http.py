@@ -14,17 +14,19 @@ from flask.testing import FlaskClient
 from service import figures, hotlines, polls, sites
 from service.sites import Site
 from service.store import Store
+from widgets import embed_js
 
 EMBED = Path(__file__).parent.parent / "widgets" / "embed.js"
+SERVED = embed_js()  # the source with widgets/labels.json inlined
 
 
 def test_embed_js_is_at_most_6_kb_gzipped() -> None:
-    size = len(gzip.compress(EMBED.read_bytes(), 9))
+    size = len(gzip.compress(SERVED, 9))
     assert size <= 6 * 1024, f"embed.js is {size} bytes gzipped"
 
 
 def test_embed_js_never_uses_inner_html_or_eval() -> None:
-    source = EMBED.read_text()
+    source = SERVED.decode()
     for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function",
                       "document.write"):
         assert forbidden not in source
@@ -38,7 +40,7 @@ def test_embed_js_headers(client: FlaskClient) -> None:
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "max-age=300" in response.headers["Cache-Control"]
-    assert response.data == EMBED.read_bytes()
+    assert response.data == SERVED
     etag = response.headers["ETag"]
     assert client.get("/widgets/embed.js", headers={"If-None-Match": etag}).status_code == 304
 
@@ -46,15 +48,15 @@ def test_embed_js_headers(client: FlaskClient) -> None:
 def test_embed_js_is_gzipped_when_asked(client: FlaskClient) -> None:
     response = client.get("/widgets/embed.js", headers={"Accept-Encoding": "gzip, br"})
     assert response.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(response.data) == EMBED.read_bytes()
+    assert gzip.decompress(response.data) == SERVED
     assert "Accept-Encoding" in response.headers["Vary"]
 
 
 def test_hashed_url_is_immutable_and_matches_sri(client: FlaskClient) -> None:
     manifest = client.get("/widgets/manifest.json").get_json()
-    digest = hashlib.sha256(EMBED.read_bytes()).hexdigest()[:16]
-    assert manifest["url"].endswith(f"/widgets/embed.{digest}.js")
-    sri = base64.b64encode(hashlib.sha384(EMBED.read_bytes()).digest()).decode()
+    digest = hashlib.sha256(SERVED).hexdigest()[:16]
+    assert manifest["url"] == f"/widgets/embed.{digest}.js"  # relative without PW_PUBLIC_URL
+    sri = base64.b64encode(hashlib.sha384(SERVED).digest()).decode()
     assert manifest["integrity"] == f"sha384-{sri}"
     response = client.get(f"/widgets/embed.{digest}.js")
     assert response.status_code == 200
@@ -119,6 +121,6 @@ def test_widget_pages_404_for_unknown_sites(client: FlaskClient) -> None:
 def test_demo_page_uses_the_real_snippet(client: FlaskClient) -> None:
     assert client.get("/").status_code == 302
     html = client.get("/demo").get_data(as_text=True)
-    assert 'src="http://localhost/widgets/embed.js" data-site="demo"' in html
+    assert 'src="/widgets/embed.js" data-site="demo"' in html
     for widget in ("counter", "hotlines", "poll", "views", "top-pages"):
         assert f'data-pw-widget="{widget}"' in html

@@ -82,7 +82,9 @@ def limiter_storage_uri(url: str) -> str:
     return url
 
 
-def limiter_storage_options() -> dict[str, Any]:
-    """redis-py options for the limiter's storage: it gives up sooner and never retries."""
+def limiter_storage_options(key_prefix: str) -> dict[str, Any]:
+    """Options of the limiter's storage: its keys under the prefix (`<prefix>:LIMITER/...`);
+    it gives up sooner than the store and never retries; driver errors arrive wrapped as
+    limits.errors.StorageError."""
     return {"socket_timeout": LIMITER_TIMEOUT, "socket_connect_timeout": LIMITER_TIMEOUT,
-            "retry": Retry(NoBackoff(), 0)}
+            "retry": Retry(NoBackoff(), 0), "key_prefix": key_prefix, "wrap_exceptions": True}

@@ -8,6 +8,7 @@ from typing import Any
 
 from service.periods import Periods
 from service.store import Store
+from service.store.pages import PageWrite, page_keys
 
 ONCE_SECONDS = 120
 # A hit's answer may carry uniques counted up to this long ago (GET stats counts afresh).
@@ -41,6 +42,27 @@ class Figures:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """A per-address allowance checked inside the script that does the work."""
+
+    scope: str  # hit, beat, vote
+    address: str  # keyed hash of the client's address unit
+    allowed: int  # requests per window
+    window_ms: int
+
+    def key(self, store: Store, site: str, now_ms: int) -> str:
+        """The counter of the window that contains `now_ms`."""
+        return store.keys.rate(site, self.scope, self.address, now_ms // self.window_ms)
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A request refused by its rate limit; retry after this many milliseconds."""
+
+    retry_after_ms: int
+
+
+@dataclass(frozen=True)
 class HitWrite:
     """Everything hit.lua needs to record one page load."""
 
@@ -50,12 +72,10 @@ class HitWrite:
     window_ms: int
     visitor: str
     request_id: str
-    path: str
-    path_hash: str
-    title: str
+    page: PageWrite
     session_s: int
     dedupe_s: int
-    max_pages: int
+    rate: Rate
 
 
 @dataclass(frozen=True)
@@ -64,7 +84,7 @@ class HitReply:
 
     counted: bool
     views: int
-    dropped: bool
+    evicted: int  # pages that made room for this one (max_pages)
     figures: Figures
 
 
@@ -105,54 +125,65 @@ def hit_call(store: Store, w: HitWrite) -> tuple[list[str], list[Any]]:
     k, site, p = store.keys, w.site, w.periods
     keys = _stat_keys(store, site, p) + [
         k.settings(site), k.once(site, w.request_id), k.session(site, w.visitor),
-        k.dedupe(site, w.visitor, w.path_hash), k.pages(site), k.titles(site),
-        k.top(site, p.day), k.top(site, p.week), k.top(site, p.month), k.top(site, p.year),
-        k.dropped(site),
+        k.dedupe(site, w.visitor, w.page.id), w.rate.key(store, site, w.now_ms),
+        *page_keys(store, site, p),
     ]
-    lifetimes = (at * 1000 - w.now_ms for at in
-                 (p.expire_day, p.expire_week, p.expire_month, p.expire_year))
+    lifetimes = [at * 1000 - w.now_ms for at in
+                 (p.expire_day, p.expire_week, p.expire_month, p.expire_year)]
     args = [
-        *_stat_args(p, w.now_ms, w.window_ms), w.visitor, w.session_s, w.dedupe_s, w.path,
-        w.title, w.max_pages, *lifetimes, ONCE_SECONDS, UNIQUES_MAX_AGE_MS,
+        *_stat_args(p, w.now_ms, w.window_ms), w.visitor, w.session_s, w.dedupe_s,
+        ONCE_SECONDS, UNIQUES_MAX_AGE_MS, w.rate.allowed, w.rate.window_ms, *lifetimes,
+        *w.page.args(),
     ]
     return keys, args
 
 
-def hit(store: Store, w: HitWrite) -> HitReply | None:
+def hit(store: Store, w: HitWrite) -> HitReply | Limited | None:
     """Record one page load in one round trip; None when the site no longer exists."""
     keys, args = hit_call(store, w)
     with store.guard("hit"):
         raw: list[Any] = store.scripts.hit(keys=keys, args=args)
     if raw[0] == -1:
         return None
-    return HitReply(counted=bool(raw[1]), views=int(raw[2]), dropped=bool(raw[3]),
+    if raw[0] == -2:
+        return Limited(int(raw[1]))
+    return HitReply(counted=bool(raw[1]), views=int(raw[2]), evicted=int(raw[3]),
                     figures=Figures.from_reply(raw[4]))
 
 
-def figures(store: Store, site: str, p: Periods, *, now_ms: int, window_ms: int,
-            path: str | None = None) -> tuple[Figures, int]:
-    """The figures (uniques counted afresh unless a path is given: then cached ones, as a
-    hit's) and the views of `path` (0 without one), in one round trip."""
-    keys = _stat_keys(store, site, p)
-    args = _stat_args(p, now_ms, window_ms)
-    if path is not None:
-        keys.append(store.keys.pages(site))
-        args += [UNIQUES_MAX_AGE_MS, path]
+def figures(store: Store, site: str, p: Periods, *, now_ms: int,
+            window_ms: int) -> Figures:
+    """The figures, uniques counted afresh, read only."""
+    with store.guard("stats"):
+        raw: list[Any] = store.scripts.stats(keys=_stat_keys(store, site, p),
+                                             args=_stat_args(p, now_ms, window_ms))
+    return Figures.from_reply(raw[0])
+
+
+def peek(store: Store, site: str, p: Periods, *, now_ms: int, window_ms: int, page_id: str,
+         rate: Rate) -> tuple[Figures, int] | Limited:
+    """What a bot's hit answers: the figures (cached uniques, as a hit's) and the page's
+    views, in one round trip with its rate limit; nothing counted."""
+    keys = [*_stat_keys(store, site, p), store.keys.page_views(site),
+            rate.key(store, site, now_ms)]
+    args = [*_stat_args(p, now_ms, window_ms), UNIQUES_MAX_AGE_MS, page_id, rate.allowed,
+            rate.window_ms]
     with store.guard("stats"):
         raw: list[Any] = store.scripts.stats(keys=keys, args=args)
+    if raw[0] == -2:
+        return Limited(int(raw[1]))
     return Figures.from_reply(raw[0]), int(raw[1])
 
 
 def heartbeat(store: Store, site: str, visitor: str, *, now_ms: int, window_ms: int,
-              session_s: int) -> None:
+              session_s: int, rate: Rate) -> Limited | None:
     """Refresh a visitor already online (never adds one) and their open visit."""
     k = store.keys
     with store.guard("heartbeat"):
-        pipe = store.redis.pipeline(transaction=True)
-        pipe.zadd(k.online(site), {visitor: now_ms}, xx=True)
-        pipe.pexpire(k.online(site), window_ms)
-        pipe.set(k.session(site, visitor), now_ms, xx=True, px=session_s * 1000)
-        pipe.execute()
+        raw = store.scripts.heartbeat(
+            keys=[k.online(site), k.session(site, visitor), rate.key(store, site, now_ms)],
+            args=[now_ms, window_ms, visitor, session_s * 1000, rate.allowed, rate.window_ms])
+    return Limited(int(raw[1])) if raw[0] == -2 else None
 
 
 def online_count(store: Store, site: str, *, now_ms: int, window_ms: int) -> int:
@@ -175,9 +206,3 @@ def history(store: Store, site: str, years: list[str]) -> dict[str, dict[str, st
             pipe.hgetall(store.keys.history(site, year))
         rows = pipe.execute()
     return dict(zip(years, rows, strict=True))
-
-
-def dropped_count(store: Store, site: str) -> int:
-    """Page views not tracked per page because of max_pages."""
-    with store.guard("dropped"):
-        return int(store.redis.get(store.keys.dropped(site)) or 0)

@@ -1,16 +1,19 @@
--- hit: record one page load and return the stats, atomically, in one round trip.
+-- hit: record one page load and return the stats, atomically, in one round trip (its rate
+-- limit included).
 -- KEYS[1..14] as read_stats (stats.lua)
 -- KEYS[15] site settings (must exist)   KEYS[16] once marker of this request
--- KEYS[17] visitor's last activity (ms)  KEYS[18] last counted view (ms) of (visitor, path)
--- KEYS[19] pages hash path->views       KEYS[20] titles hash path->title
--- KEYS[21..24] top pages zsets of day, week, month, year
--- KEYS[25] dropped counter (views not tracked per page because of max_pages)
+-- KEYS[17] visitor's last activity (ms)  KEYS[18] last counted view (ms) of (visitor, page)
+-- KEYS[19] rate counter of (site, address unit, window)
+-- KEYS[20..28] per-page keys, as track_page (pages.lua) k[1..9]
 -- ARGV[1..4] as read_stats    ARGV[5] visitor id   ARGV[6] session timeout (s)
--- ARGV[7] dedupe window (s, 0 = none)   ARGV[8] path   ARGV[9] title ('' = keep)
--- ARGV[10] max pages   ARGV[11..14] lifetimes (ms from now) of day, week, month, year keys
+-- ARGV[7] dedupe window (s, 0 = none)   ARGV[8] once marker lifetime (s)
+-- ARGV[9] max age (ms) of cached uniques   ARGV[10] hits allowed per window
+-- ARGV[11] window (ms)   ARGV[12..15] lifetimes (ms from now) of day, week, month, year keys
 -- (relative, so that `now` is a parameter: a test may stand on any date)
--- ARGV[15] once marker lifetime (s)   ARGV[16] max age (ms) of cached uniques
--- Returns {status (1 ok, -1 unknown site), counted (0/1), page views, dropped (0/1), stats}
+-- ARGV[16] page id   ARGV[17] path   ARGV[18] title ('' = none)   ARGV[19] title hash
+-- ARGV[20] address unit (keyed hash)   ARGV[21] listable (1/0)   ARGV[22] max pages
+-- Returns {1, counted (0/1), page views, pages evicted, stats} | {-1} unknown site |
+--         {-2, ms until the rate window ends}
 if redis.call('EXISTS', KEYS[15]) == 0 then
   return {-1}
 end
@@ -18,15 +21,19 @@ local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local day = ARGV[3]
 local visitor = ARGV[5]
-local path = ARGV[8]
 local counted = 0
-local dropped = 0
+local evicted = 0
+local views = nil
 
 local previous = redis.call('GET', KEYS[16])
 if previous then
   -- a retry of a request that already ran: answer without counting again
   counted = tonumber(previous)
 else
+  local wait = over_limit(KEYS[19], tonumber(ARGV[10]), tonumber(ARGV[11]))
+  if wait then
+    return {-2, wait}
+  end
   redis.call('ZADD', KEYS[1], now, visitor)
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - window))
   redis.call('PEXPIRE', KEYS[1], window)
@@ -57,31 +64,22 @@ else
       redis.call('HINCRBY', KEYS[4], field, 1)
       redis.call('HINCRBY', KEYS[3], field, 1)
     end
-    redis.call('PEXPIRE', KEYS[5], ARGV[12])
-    redis.call('PEXPIRE', KEYS[4], ARGV[13])
-    redis.call('PEXPIRE', KEYS[3], ARGV[14])
+    redis.call('PEXPIRE', KEYS[5], ARGV[13])
+    redis.call('PEXPIRE', KEYS[4], ARGV[14])
+    redis.call('PEXPIRE', KEYS[3], ARGV[15])
     for i = 7, 10 do
       redis.call('PFADD', KEYS[i], visitor)
-      redis.call('PEXPIRE', KEYS[i], ARGV[4 + i])
+      redis.call('PEXPIRE', KEYS[i], ARGV[5 + i])
     end
-
-    if redis.call('HEXISTS', KEYS[19], path) == 0
-        and redis.call('HLEN', KEYS[19]) >= tonumber(ARGV[10]) then
-      dropped = 1
-      redis.call('INCR', KEYS[25])
-    else
-      redis.call('HINCRBY', KEYS[19], path, 1)
-      if ARGV[9] ~= '' then
-        redis.call('HSET', KEYS[20], path, ARGV[9])
-      end
-      for i = 21, 24 do
-        redis.call('ZINCRBY', KEYS[i], 1, path)
-        redis.call('PEXPIRE', KEYS[i], ARGV[i - 10])
-      end
-    end
+    views, evicted = track_page(
+      {KEYS[20], KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25], KEYS[26], KEYS[27],
+       KEYS[28]},
+      {id = ARGV[16], path = ARGV[17], title = ARGV[18], title_hash = ARGV[19],
+       address = ARGV[20], listable = ARGV[21], max_pages = tonumber(ARGV[22]),
+       lifetimes = {ARGV[12], ARGV[13], ARGV[14], ARGV[15]}})
   end
-  redis.call('SET', KEYS[16], counted, 'EX', tonumber(ARGV[15]))
+  redis.call('SET', KEYS[16], counted, 'EX', tonumber(ARGV[8]))
 end
 
-local views = tonumber(redis.call('HGET', KEYS[19], path)) or 0
-return {1, counted, views, dropped, read_stats(tonumber(ARGV[16]))}
+views = views or tonumber(redis.call('ZSCORE', KEYS[20], ARGV[16])) or 0
+return {1, counted, views, evicted, read_stats(tonumber(ARGV[9]))}

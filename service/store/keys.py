@@ -78,21 +78,39 @@ class Keys:
         """Hash of admin-set baselines: v:total, v:year, v:year:id, ..."""
         return self._site(site, "imported")
 
-    def pages(self, site: str) -> str:
-        """Hash path -> all-time views."""
-        return self._site(site, "pages")
+    # Per-page data: each path is stored once (page_paths); everything else refers to it by
+    # its page id, a 16-hex-digit hash of the path computed by the caller.
+    def page_views(self, site: str) -> str:
+        """Sorted set page id -> all-time views; its size is bounded by max_pages."""
+        return self._site(site, "pv")
 
-    def titles(self, site: str) -> str:
-        """Hash path -> last title seen."""
-        return self._site(site, "titles")
+    def page_paths(self, site: str) -> str:
+        """Hash page id -> path (the only copy of each path)."""
+        return self._site(site, "paths")
 
-    def top(self, site: str, period: str) -> str:
-        """Sorted set path -> views in one day, week, month or year."""
-        return self._site(site, "top", period)
+    def page_titles(self, site: str) -> str:
+        """Hash page id -> title."""
+        return self._site(site, "ptitle")
 
-    def dropped(self, site: str) -> str:
-        """Count of page views not tracked per page because of max_pages."""
-        return self._site(site, "dropped")
+    def title_proposals(self, site: str) -> str:
+        """Hash page id -> a proposed new title's hash and the addresses that reported it."""
+        return self._site(site, "ptitle-next")
+
+    def titles_locked(self, site: str) -> str:
+        """Set of page ids whose title an admin set (hits never change it)."""
+        return self._site(site, "ptitle-locked")
+
+    def pages_hidden(self, site: str) -> str:
+        """Set of page ids an admin hid from top lists."""
+        return self._site(site, "phidden")
+
+    def rank(self, site: str, period: str) -> str:
+        """Sorted set page id -> views in one day, week, month or year (top lists)."""
+        return self._site(site, "rank", period)
+
+    def rate(self, site: str, scope: str, address: str, window: int) -> str:
+        """Requests of one client address unit in one fixed window (hits, heartbeats, votes)."""
+        return self._site(site, "rl", scope, address, str(window))
 
     def hotlines(self, site: str) -> str:
         """JSON document: the box title and the ordered hotline list."""

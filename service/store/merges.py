@@ -63,9 +63,11 @@ class Writes:
 
 @dataclass(frozen=True)
 class PagesMoved:
-    """What merge_pages did: paths the target newly tracks, views beyond its max_pages."""
+    """What merge_pages did: source pages the target newly tracks, target pages that made
+    room for them (max_pages), source pages not kept (fewer views than any tracked page)."""
 
     added: int
+    evicted: int
     dropped: int
 
 
@@ -270,48 +272,59 @@ def imported(store: Store, site: str) -> dict[str, str]:
 
 
 def merge_pages(store: Store, source: str, target: str, p: Periods, *, max_pages: int,
-                now_ms: int, done: Step) -> PagesMoved:
-    """Per-page views, titles and this day's, week's, month's and year's top lists.
+                listable: Callable[[str], bool], now_ms: int, done: Step) -> PagesMoved:
+    """Per-page views, titles, moderation and this day's, week's, month's and year's ranks.
 
-    Written against the layout of today (`pages` hash path -> views, `titles` hash path ->
-    title, `top:<period>` zsets path -> views): the one function to port when that changes.
-    Views of a path both sites track are added; the target keeps its own title, a path new to
-    the target takes the source's. New paths are added most viewed first while the target
-    tracks fewer than `max_pages`; the views of the rest count as dropped, as a hit's would
-    (site totals are never affected). Top lists get the source's entries for the paths the
-    target tracks. Chunks of PAGES_CHUNK paths, each one step; the chunks follow a fixed
-    order (views, then path), so a re-run meets the same chunks.
+    Written against the page layout of pages.lua (`pv` zset id -> views, `paths`, `ptitle`,
+    `tprop`, `tlocked`, `phidden`, `rank:<period>` zsets by id): the one function to port
+    when that changes. The views of a page both sites track are added; the target keeps its
+    own title (a page without one takes the source's, locked if it was). New pages go in most
+    viewed first: into free places up to `max_pages`, then in place of the target's least
+    viewed page when they have more views (that page's data goes, as a hit's eviction does);
+    the rest are not kept (site totals are never affected). A page hidden on the source stays
+    hidden. Ranks get the source's entries for the pages the target tracks and may list
+    (`listable`: the target's page_prefixes). Chunks of PAGES_CHUNK pages, each one step, in a
+    fixed order (views, then id), so a re-run meets the same chunks.
     """
     k = store.keys
     with store.guard("merge"):
-        views = {path: int(n) for path, n in
-                 store.redis.hscan_iter(k.pages(source), count=1000)}
-        titles = dict(store.redis.hscan_iter(k.titles(source), count=1000))
-    ordered = sorted(views.items(), key=lambda item: (-item[1], item[0]))
-    added = dropped = 0
-    target_keys = [k.merge_progress(target, source), k.pages(target), k.titles(target),
-                   k.dropped(target)]
+        pipe = store.redis.pipeline(transaction=False)
+        pipe.zrange(k.page_views(source), 0, -1, withscores=True)
+        pipe.hgetall(k.page_paths(source))
+        pipe.hgetall(k.page_titles(source))
+        pipe.smembers(k.titles_locked(source))
+        pipe.smembers(k.pages_hidden(source))
+        ranked, paths, titles, locked, hidden = pipe.execute()
+    ordered = sorted(((pid, int(n)) for pid, n in ranked if pid in paths),
+                     key=lambda item: (-item[1], item[0]))
+    ranks = [k.rank(target, period) for period in (p.day, p.week, p.month, p.year)]
+    target_keys = [k.merge_progress(target, source), k.page_views(target),
+                   k.page_paths(target), k.page_titles(target), k.title_proposals(target),
+                   k.titles_locked(target), k.pages_hidden(target), *ranks]
+    added = evicted = dropped = 0
     for n, start in enumerate(range(0, len(ordered), PAGES_CHUNK)):
         args: list[Any] = [f"pages:{n}", now_ms, "pages", max_pages]
-        for path, count in ordered[start:start + PAGES_CHUNK]:
-            args += [path, count, titles.get(path) or ""]
+        for pid, views in ordered[start:start + PAGES_CHUNK]:
+            args += [pid, paths[pid], views, titles.get(pid) or "",
+                     1 if pid in locked else 0, 1 if pid in hidden else 0]
         with store.guard("merge"):
-            ran, new, lost = store.scripts.merge_pages(keys=target_keys, args=args)
-        added, dropped = added + int(new), dropped + int(lost)
+            _, new, gone, lost = store.scripts.merge_pages(keys=target_keys, args=args)
+        added, evicted, dropped = added + int(new), evicted + int(gone), dropped + int(lost)
         done(f"pages:{n}")
     life = _lifetimes(p, now_ms)
-    for period in (p.day, p.week, p.month, p.year):
+    for which, period in enumerate((p.day, p.week, p.month, p.year), start=1):
         with store.guard("merge"):
-            ranked = store.redis.zrange(k.top(source, period), 0, -1, withscores=True)
-        for n, start in enumerate(range(0, len(ranked), PAGES_CHUNK)):
-            args = [f"top:{period}:{n}", now_ms, "top", max(life[period], 1000)]
-            for path, score in ranked[start:start + PAGES_CHUNK]:
-                args += [path, int(score)]
+            entries = [(pid, int(score)) for pid, score in
+                       store.redis.zrange(k.rank(source, period), 0, -1, withscores=True)
+                       if pid in paths and listable(paths[pid])]
+        for n, start in enumerate(range(0, len(entries), PAGES_CHUNK)):
+            args = [f"rank:{period}:{n}", now_ms, "rank", which, max(life[period], 1000)]
+            for pid, score in entries[start:start + PAGES_CHUNK]:
+                args += [pid, score]
             with store.guard("merge"):
-                store.scripts.merge_pages(keys=[*target_keys, k.top(target, period)],
-                                          args=args)
-            done(f"top:{period}:{n}")
-    return PagesMoved(added=added, dropped=dropped)
+                store.scripts.merge_pages(keys=target_keys, args=args)
+            done(f"rank:{period}:{n}")
+    return PagesMoved(added=added, evicted=evicted, dropped=dropped)
 
 
 def finish(store: Store, source: str, target: str, now_ms: int) -> None:

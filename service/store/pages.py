@@ -1,10 +1,46 @@
-"""Per-page views and titles, and the top-pages lists of each period."""
+"""Per-page views and titles by page id, top lists, and the admin's moderation of pages.
+
+Each path is stored once (`page_paths`); views, titles and top lists refer to it by its page
+id, so a site's per-page data stays bounded whatever clients send (pages.lua, top.lua).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 
+from service.periods import Periods
 from service.store import Store
+
+PAGE_SCAN_LIMIT = 1000
+
+
+def page_id(path: str) -> str:
+    """A path's id: 64 bits of its SHA-256, in hex."""
+    return hashlib.sha256(path.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PageWrite:
+    """The per-page part of a counted hit (track_page in pages.lua)."""
+
+    path: str
+    title: str  # '' when the hit named none
+    address: str  # the client's address unit, keyed (3 distinct ones retitle a page)
+    listable: bool  # whether the path may appear in top lists (page_prefixes)
+    max_pages: int
+
+    @property
+    def id(self) -> str:
+        """The page id."""
+        return page_id(self.path)
+
+    def args(self) -> list[Any]:
+        """ARGV of track_page, in hit.lua's order."""
+        title_hash = hashlib.sha256(self.title.encode("utf-8")).hexdigest()[:16]
+        return [self.id, self.path, self.title, title_hash, self.address,
+                1 if self.listable else 0, self.max_pages]
 
 
 @dataclass(frozen=True)
@@ -14,24 +50,83 @@ class Page:
     path: str
     views: int
     title: str | None
+    hidden: bool = False
+    title_locked: bool = False
+
+
+def page_keys(store: Store, site: str, p: Periods) -> list[str]:
+    """KEYS of track_page (pages.lua), in order."""
+    k = store.keys
+    return [k.page_views(site), k.page_paths(site), k.page_titles(site),
+            k.title_proposals(site), k.titles_locked(site),
+            *(k.rank(site, period) for period in (p.day, p.week, p.month, p.year))]
 
 
 def views(store: Store, site: str, paths: list[str]) -> list[Page]:
     """Views and title of each path (0 and None when untracked), in one round trip."""
     k = store.keys
+    ids = [page_id(path) for path in paths]
     with store.guard("pages"):
         pipe = store.redis.pipeline(transaction=False)
-        pipe.hmget(k.pages(site), paths)
-        pipe.hmget(k.titles(site), paths)
+        pipe.zmscore(k.page_views(site), ids)
+        pipe.hmget(k.page_titles(site), ids)
         counts, titles = pipe.execute()
     return [Page(path, int(v or 0), t) for path, v, t in zip(paths, counts, titles, strict=True)]
 
 
-def top(store: Store, site: str, period_id: str, limit: int) -> list[Page]:
-    """The most viewed paths of one period (a day, week, month or year id)."""
+def top(store: Store, site: str, period_id: str, scan: int, *,
+        include_hidden: bool = False) -> list[Page]:
+    """Up to `scan` most viewed pages of one period (a day, week, month or year id)."""
     k = store.keys
     with store.guard("top_pages"):
-        ranked = store.redis.zrevrange(k.top(site, period_id), 0, limit - 1, withscores=True)
-        titles = store.redis.hmget(k.titles(site), [path for path, _ in ranked]) if ranked else []
-    return [Page(path, int(score), title)
-            for (path, score), title in zip(ranked, titles, strict=True)]
+        rows = store.scripts.top(
+            keys=[k.rank(site, period_id), k.page_paths(site), k.page_titles(site),
+                  k.pages_hidden(site), k.titles_locked(site)],
+            args=[min(scan, PAGE_SCAN_LIMIT), 1 if include_hidden else 0])
+    return [Page(str(path), int(float(score)), title, bool(hidden), bool(locked))
+            for path, score, title, hidden, locked in rows]
+
+
+def tracked(store: Store, site: str, path: str) -> bool:
+    """Whether the path is in the site's page table."""
+    with store.guard("pages"):
+        return bool(store.redis.hexists(store.keys.page_paths(site), page_id(path)))
+
+
+def set_hidden(store: Store, site: str, path: str, hidden: bool) -> None:
+    """Hide the path from public top lists, or show it again."""
+    key = store.keys.pages_hidden(site)
+    with store.guard("pages"):
+        if hidden:
+            store.redis.sadd(key, page_id(path))
+        else:
+            store.redis.srem(key, page_id(path))
+
+
+def set_title(store: Store, site: str, path: str, title: str | None) -> None:
+    """Set and lock the path's title; None unlocks it (hits may retitle it again)."""
+    k, pid = store.keys, page_id(path)
+    with store.guard("pages"):
+        pipe = store.redis.pipeline(transaction=True)
+        if title is None:
+            pipe.srem(k.titles_locked(site), pid)
+        else:
+            pipe.hset(k.page_titles(site), pid, title)
+            pipe.sadd(k.titles_locked(site), pid)
+            pipe.hdel(k.title_proposals(site), pid)
+        pipe.execute()
+
+
+def forget(store: Store, site: str, path: str, p: Periods) -> None:
+    """Drop the path's views, title and top-list entries (site totals keep its views)."""
+    k, pid = store.keys, page_id(path)
+    with store.guard("pages"):
+        pipe = store.redis.pipeline(transaction=True)
+        pipe.zrem(k.page_views(site), pid)
+        for key in (k.page_paths(site), k.page_titles(site), k.title_proposals(site)):
+            pipe.hdel(key, pid)
+        pipe.srem(k.titles_locked(site), pid)
+        pipe.srem(k.pages_hidden(site), pid)
+        for period in (p.day, p.week, p.month, p.year):
+            pipe.zrem(k.rank(site, period), pid)
+        pipe.execute()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.store import Store
+from service.store.counters import Rate
 from service.store.documents import update_json
 
 
@@ -24,15 +25,18 @@ class Ballot:
     ip: str  # keyed hash of the client address
     max_per_ip: int
     options: list[str]
+    rate: Rate  # attempts per address unit, checked first inside vote.lua
 
 
 @dataclass(frozen=True)
 class VoteReply:
     """vote.lua's outcome; the tally and definition only when the vote was recorded."""
 
-    outcome: str  # ok, missing, scheduled, closed, duplicate, used, limited, unknown, toomany
+    outcome: str  # ok, missing, scheduled, closed, duplicate, used, limited, unknown, toomany,
+    # ratelimited
     tally: dict[str, int] = field(default_factory=dict)
     definition: dict[str, Any] | None = None
+    retry_after_ms: int = 0
 
 
 def poll_keys(store: Store, site: str, poll: str) -> list[str]:
@@ -46,9 +50,12 @@ def vote(store: Store, b: Ballot) -> VoteReply:
     """Run vote.lua: check and record one ballot in one round trip."""
     with store.guard("vote"):
         result = store.scripts.vote(
-            keys=poll_keys(store, b.site, b.poll),
-            args=[b.now_ms, b.nonce, b.forget_ms, b.voter, b.ip, b.max_per_ip, *b.options],
+            keys=[*poll_keys(store, b.site, b.poll), b.rate.key(store, b.site, b.now_ms)],
+            args=[b.now_ms, b.nonce, b.forget_ms, b.voter, b.ip, b.max_per_ip,
+                  b.rate.allowed, b.rate.window_ms, *b.options],
         )
+    if result[0] == "ratelimited":
+        return VoteReply("ratelimited", retry_after_ms=int(result[1]))
     if result[0] != "ok":
         return VoteReply(str(result[0]))
     flat = result[1]

@@ -16,9 +16,12 @@ class Scripts:
     """Registered scripts; redis-py re-sends the source after NOSCRIPT (flush or restart)."""
 
     def __init__(self, client: Any) -> None:
-        self.hit = client.register_script(_source("stats.lua", "hit.lua"))
-        self.stats = client.register_script(_source("stats.lua", "stats_only.lua"))
-        self.vote = client.register_script(_source("vote.lua"))
+        self.hit = client.register_script(
+            _source("limit.lua", "stats.lua", "pages.lua", "hit.lua"))
+        self.stats = client.register_script(_source("limit.lua", "stats.lua", "stats_only.lua"))
+        self.heartbeat = client.register_script(_source("limit.lua", "heartbeat.lua"))
+        self.vote = client.register_script(_source("limit.lua", "vote.lua"))
+        self.top = client.register_script(_source("top.lua"))
         self.cas = client.register_script(_source("cas.lua"))
         self.merge_claim = client.register_script(_source("merge_claim.lua"))
         self.merge_step = client.register_script(_source("merge_step.lua"))

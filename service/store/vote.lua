@@ -1,12 +1,18 @@
 -- vote: check and record one ballot atomically, in one round trip.
 -- KEYS[1] poll definition (JSON)   KEYS[2] tally hash option->votes, `_total` ballots
 -- KEYS[3] set of voter hashes      KEYS[4] hash IP hash -> ballots   KEYS[5] zset used nonces
+-- KEYS[6] rate counter of (site, address unit, window)
 -- ARGV[1] now (ms)   ARGV[2] ticket nonce   ARGV[3] nonce forget-after (ms)
 -- ARGV[4] voter hash ('' = no browser token)   ARGV[5] IP hash   ARGV[6] max ballots per IP
--- ARGV[7..] chosen option ids
+-- ARGV[7] attempts allowed per rate window   ARGV[8] rate window (ms)
+-- ARGV[9..] chosen option ids
 -- Returns {'ok', tally flat list, definition JSON} or {'missing'|'closed'|'scheduled'|
---          'duplicate'|'used'|'limited'|'unknown'|'toomany'}; options are checked here, so
---          the caller needs no read of its own before voting.
+--          'duplicate'|'used'|'limited'|'unknown'|'toomany'} or {'ratelimited', ms to wait};
+--          options are checked here, so the caller needs no read of its own before voting.
+local wait = over_limit(KEYS[6], tonumber(ARGV[7]), tonumber(ARGV[8]))
+if wait then
+  return {'ratelimited', wait}
+end
 local raw = redis.call('GET', KEYS[1])
 if not raw then
   return {'missing'}
@@ -24,16 +30,16 @@ for _, option in ipairs(poll.options) do
   known[option.id] = true
 end
 local chosen = {}
-for i = 7, #ARGV do
+for i = 9, #ARGV do
   if not known[ARGV[i]] or chosen[ARGV[i]] then
     return {'unknown'}
   end
   chosen[ARGV[i]] = true
 end
-if #ARGV < 7 then
+if #ARGV < 9 then
   return {'unknown'}
 end
-if #ARGV - 6 > poll.max_choices then
+if #ARGV - 8 > poll.max_choices then
   return {'toomany'}
 end
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 1 then
@@ -51,7 +57,7 @@ if ARGV[4] ~= '' then
 end
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
 redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
-for i = 7, #ARGV do
+for i = 9, #ARGV do
   redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
 end
 redis.call('HINCRBY', KEYS[2], '_total', 1)

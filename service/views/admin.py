@@ -14,27 +14,37 @@ from service.errors import Invalid
 from service.limiter import ADMIN_FAILURES_LIMIT, limiter
 from service.sites import Site
 from service.store import get_store
-from service.views import common
+from service.views import common, reads
 from service.views.auth import admin_required
-
-bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
-# Only failed attempts (401) use up this allowance: it slows token guessing, not admins.
-limiter.limit(ADMIN_FAILURES_LIMIT, deduct_when=lambda r: r.status_code == 401)(bp)
 
 ADMIN_BODY = 64 * 1024
 
 
-@bp.after_request
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
+    site_id = (request.view_args or {}).get("site_id")
+    if request.method != "GET" and site_id is not None:
+        reads.forget(site_id)  # this process answers the admin's change at once
     return response
 
 
-def _site(site_id: str) -> Site:
+def admin_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint of admin API routes: never cached, failed tokens rate limited."""
+    blueprint = Blueprint(name, import_name, url_prefix="/api/v1/admin")
+    # Only failed attempts (401) use up this allowance: it slows token guessing, not admins.
+    limiter.limit(ADMIN_FAILURES_LIMIT, deduct_when=lambda r: r.status_code == 401)(blueprint)
+    blueprint.after_request(_no_store)
+    return blueprint
+
+
+bp = admin_blueprint("admin", __name__)
+
+
+def admin_site(site_id: str) -> Site:
     return sites.get_site(get_store(), site_id, cached=False)
 
 
-def _body() -> Any:
+def admin_body() -> Any:
     return common.json_body(ADMIN_BODY)
 
 
@@ -51,14 +61,14 @@ def list_sites() -> Response:
 @admin_required
 def get_site(site_id: str) -> Response:
     """One site's settings."""
-    return jsonify(_site(site_id).to_json())
+    return jsonify(admin_site(site_id).to_json())
 
 
 @bp.put("/sites/<site_id>")
 @admin_required
 def put_site(site_id: str) -> Response:
     """Create the site or update the settings the body names."""
-    site, created = sites.put_site(get_store(), site_id, _body())
+    site, created = sites.put_site(get_store(), site_id, admin_body())
     response = jsonify(site.to_json())
     response.status_code = 201 if created else 200
     return response
@@ -77,16 +87,16 @@ def delete_site(site_id: str) -> Response:
 @admin_required
 def get_counters(site_id: str) -> Response:
     """Imported baselines and measured counts, apart."""
-    return jsonify(figures.counters(get_store(), _site(site_id), now=datetime.now(UTC)))
+    return jsonify(figures.counters(get_store(), admin_site(site_id), now=datetime.now(UTC)))
 
 
 @bp.put("/sites/<site_id>/counters")
 @admin_required
 def put_counters(site_id: str) -> Response:
     """Set baselines (the public figure becomes imported + measured)."""
-    site = _site(site_id)
+    site = admin_site(site_id)
     now = datetime.now(UTC)
-    figures.set_baselines(get_store(), site, _body(), now=now)
+    figures.set_baselines(get_store(), site, admin_body(), now=now)
     return jsonify(figures.counters(get_store(), site, now=now))
 
 
@@ -104,7 +114,7 @@ def _date_arg(name: str, default: date) -> date:
 @admin_required
 def history(site_id: str) -> Response:
     """Daily visits, pageviews, uniques; CSV with Accept: text/csv."""
-    site = _site(site_id)
+    site = admin_site(site_id)
     today = datetime.now(site.tz).date()
     end = _date_arg("to", today)
     start = _date_arg("from", date.fromordinal(end.toordinal() - 29))
@@ -126,15 +136,15 @@ def history(site_id: str) -> Response:
 @admin_required
 def get_hotlines(site_id: str) -> Response:
     """The ordered list with click counts."""
-    return jsonify(hotlines.admin_view(get_store(), _site(site_id)))
+    return jsonify(hotlines.admin_view(get_store(), admin_site(site_id)))
 
 
 @bp.put("/sites/<site_id>/hotlines")
 @admin_required
 def put_hotlines(site_id: str) -> Response:
     """Replace the whole ordered list."""
-    site = _site(site_id)
-    hotlines.replace(get_store(), site, _body())
+    site = admin_site(site_id)
+    hotlines.replace(get_store(), site, admin_body())
     return jsonify(hotlines.admin_view(get_store(), site))
 
 
@@ -142,7 +152,7 @@ def put_hotlines(site_id: str) -> Response:
 @admin_required
 def add_hotline(site_id: str) -> Response:
     """Append one hotline."""
-    response = jsonify(hotlines.add(get_store(), _site(site_id), _body()))
+    response = jsonify(hotlines.add(get_store(), admin_site(site_id), admin_body()))
     response.status_code = 201
     return response
 
@@ -151,14 +161,14 @@ def add_hotline(site_id: str) -> Response:
 @admin_required
 def patch_hotline(site_id: str, hotline_id: str) -> Response:
     """Change some fields of one hotline."""
-    return jsonify(hotlines.patch(get_store(), _site(site_id), hotline_id, _body()))
+    return jsonify(hotlines.patch(get_store(), admin_site(site_id), hotline_id, admin_body()))
 
 
 @bp.delete("/sites/<site_id>/hotlines/<hotline_id>")
 @admin_required
 def delete_hotline(site_id: str, hotline_id: str) -> Response:
     """Delete one hotline."""
-    hotlines.remove(get_store(), _site(site_id), hotline_id)
+    hotlines.remove(get_store(), admin_site(site_id), hotline_id)
     return Response(status=204)
 
 
@@ -166,7 +176,7 @@ def delete_hotline(site_id: str, hotline_id: str) -> Response:
 @admin_required
 def list_polls(site_id: str) -> Response:
     """Every poll with results, newest first."""
-    site = _site(site_id)
+    site = admin_site(site_id)
     return jsonify(polls=polls.list_polls(get_store(), site, now=datetime.now(UTC)))
 
 
@@ -174,9 +184,9 @@ def list_polls(site_id: str) -> Response:
 @admin_required
 def create_poll(site_id: str) -> Response:
     """Create a poll."""
-    site = _site(site_id)
+    site = admin_site(site_id)
     now = datetime.now(UTC)
-    definition = polls.create(get_store(), site, _body(), now=now)
+    definition = polls.create(get_store(), site, admin_body(), now=now)
     response = jsonify(polls.view(definition, {}, now=now, admin=True))
     response.status_code = 201
     return response
@@ -191,15 +201,15 @@ def _poll_view(site: Site, poll_id: str) -> Response:
 @admin_required
 def get_poll(site_id: str, poll_id: str) -> Response:
     """One poll with results."""
-    return _poll_view(_site(site_id), poll_id)
+    return _poll_view(admin_site(site_id), poll_id)
 
 
 @bp.patch("/sites/<site_id>/polls/<poll_id>")
 @admin_required
 def patch_poll(site_id: str, poll_id: str) -> Response:
     """Edit, close or reopen a poll."""
-    site = _site(site_id)
-    polls.update(get_store(), site, poll_id, _body(), now=datetime.now(UTC))
+    site = admin_site(site_id)
+    polls.update(get_store(), site, poll_id, admin_body(), now=datetime.now(UTC))
     return _poll_view(site, poll_id)
 
 
@@ -207,7 +217,7 @@ def patch_poll(site_id: str, poll_id: str) -> Response:
 @admin_required
 def delete_poll(site_id: str, poll_id: str) -> Response:
     """Delete a poll and its votes."""
-    polls.delete(get_store(), _site(site_id), poll_id)
+    polls.delete(get_store(), admin_site(site_id), poll_id)
     return Response(status=204)
 
 
@@ -215,7 +225,7 @@ def delete_poll(site_id: str, poll_id: str) -> Response:
 @admin_required
 def reset_poll(site_id: str, poll_id: str) -> Response:
     """Zero a poll's votes."""
-    site = _site(site_id)
+    site = admin_site(site_id)
     polls.reset(get_store(), site, poll_id)
     return _poll_view(site, poll_id)
 
@@ -224,6 +234,6 @@ def reset_poll(site_id: str, poll_id: str) -> Response:
 @admin_required
 def set_current_poll(site_id: str) -> Response:
     """Choose which poll `current` means."""
-    site = _site(site_id)
-    poll_id = polls.set_current(get_store(), site, _body())
+    site = admin_site(site_id)
+    poll_id = polls.set_current(get_store(), site, admin_body())
     return _poll_view(site, poll_id)

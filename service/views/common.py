@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +14,12 @@ from flask import Response, current_app, g, request
 
 from service import metrics, sites, votes
 from service.config import Settings, bounded_int
-from service.errors import Forbidden, Invalid, TooLarge, Unsupported
+from service.errors import Forbidden, Invalid, NotFound, TooLarge, TooMany, Unsupported
+from service.limiter import LocalLimit
 from service.sites import Site
-from service.store import get_store
+from service.store import StorageUnavailable, get_store
 from service.text import check_unicode, has_control
+from service.visitor import address_key
 from service.visits import HitFacts
 
 MAX_BODY = 4096
@@ -102,20 +106,26 @@ def load_site(site_id: str) -> Site:
 
 
 def request_origin() -> str | None:
-    """The page's origin: Origin, or the Referer's origin when Origin is absent."""
+    """The page's origin: Origin (`null` for sandboxed frames and data: pages), or the
+    Referer's origin when Origin is absent; None when the request names neither."""
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
+    if origin:
         return origin.lower()
     referer = request.headers.get("Referer")
     if referer:
         parts = urlsplit(referer)
         if parts.scheme and parts.netloc:
             return f"{parts.scheme}://{parts.netloc}".lower()
+        return "null"
     return None
 
 
 def check_origin(site: Site) -> None:
-    """Refuse a request from a page outside the site's allowed origins."""
+    """Refuse a request from a page outside the site's allowed origins (opaque `null` too).
+
+    A request naming no origin at all cannot come from a browser page of another origin
+    (browsers send Origin on cross-origin POSTs), so it is accepted.
+    """
     if not site.origins:
         return
     origin = request_origin()
@@ -146,9 +156,21 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
-def add_cors(response: Response) -> Response:
-    """CORS for public routes: the site's allowed origin or `*`, never credentials."""
+def _site_for_cors() -> Site | None:
     site: Site | None = g.get("pw_site")
+    if site is None and request.method == "OPTIONS":
+        # a preflight runs no view: look the site up so it gets the site's own answer
+        site_id = (request.view_args or {}).get("site_id")
+        if site_id:
+            with contextlib.suppress(NotFound, StorageUnavailable):
+                site = sites.resolve_public(get_store(), site_id)
+    return site
+
+
+def add_cors(response: Response) -> Response:
+    """CORS for public routes: the site's allowed origin or `*`, never credentials; a site
+    with origins answers only an allowed origin (a preflight too), never `*`."""
+    site = _site_for_cors()
     origin = request.headers.get("Origin", "").lower()
     if site is not None and site.origins:
         if origin in site.origins:
@@ -174,8 +196,18 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 
 def cast_vote(site: Site, poll_id: str, *, options: Any, ticket: Any,
               token: str) -> dict[str, Any]:
-    """Vote from this request and count the outcome in pw_votes_total; VoteRefused when not."""
+    """Vote from this request and count the outcome in pw_votes_total; VoteRefused when not.
+
+    Attempts are limited per address first in process memory (so that malformed votes,
+    refused before Redis, are limited too), then inside vote.lua across all workers.
+    """
     config = settings()
+    attempts: LocalLimit = current_app.extensions.setdefault(
+        "pw_vote_attempts", LocalLimit(votes.VOTES_PER_MINUTE))
+    wait = attempts.hit(address_key(config.secret_key, client_ip())[:16])
+    if wait is not None:
+        metrics.VOTES.labels(site=site.id, result="limited").inc()
+        raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
     try:
         result = votes.vote(get_store(), site, poll_id, options=options, ticket=ticket,
                             token=token, ip=client_ip(), secret=config.secret_key,

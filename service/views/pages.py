@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
+
+from service.views.headers import demo_policy
 
 bp = Blueprint("pages", __name__)
 
@@ -15,9 +17,16 @@ def index() -> BaseResponse:
 
 
 @bp.get("/demo")
-def demo() -> str:
-    """A page laid out like the seed portal, using the real embed snippet."""
-    return render_template("demo.html", base=request.host_url.rstrip("/"))
+def demo() -> Response:
+    """A page laid out like the seed portal, using the real embed snippet.
+
+    The script URL is absolute only with PW_PUBLIC_URL; the Host header is never echoed.
+    """
+    public_url = current_app.config["PW_SETTINGS"].public_url
+    response = Response(render_template("demo.html", base=public_url or ""))
+    response.headers["Content-Security-Policy"] = demo_policy(public_url)
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.get("/privacy")

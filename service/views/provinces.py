@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
-from service import groups, merges
+from service import groups, merges, metrics
 from service.errors import Forbidden
 from service.limiter import ADMIN_FAILURES_LIMIT, READS_LIMIT, limiter
 from service.store import get_store
 from service.views import common
 from service.views.auth import admin_required
+from service.views.headers import widget_policy
 from service.views.widgets import LABELS, _number
 
 admin_bp = Blueprint("provinces_admin", __name__, url_prefix="/api/v1/admin")
@@ -79,6 +80,8 @@ def merge_site(site_id: str) -> Response:
     settle = current_app.config.get("MERGE_SETTLE_SECONDS")  # tests set 0
     result = merges.merge(get_store(), site_id, body.get("into"), now=datetime.now(UTC),
                           settle_seconds=settle)
+    if result["pages"]["evicted"]:
+        metrics.PAGES_EVICTED.labels(site=result["merged_into"]).inc(result["pages"]["evicted"])
     return jsonify(result)
 
 
@@ -107,11 +110,8 @@ def group_counter_page(group_id: str) -> Response:
         "counter.html", site=page, t=LABELS[lang], lang=lang, number=_number(lang),
         stats=stats, window=stats["online_window_seconds"] // 60))
     # framed by any member's pages; by anyone when a member allows any origin
-    origins = [o for s in members for o in s.origins]
     open_to_all = not members or any(not s.origins for s in members)
-    ancestors = "*" if open_to_all else " ".join(dict.fromkeys(origins))
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors {ancestors}")
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    origins = [] if open_to_all else list(dict.fromkeys(o for s in members for o in s.origins))
+    response.headers["Content-Security-Policy"] = widget_policy(origins)
     response.headers["Cache-Control"] = "public, max-age=30"
     return response

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from service import metrics, visits
-from service.errors import Forbidden, Invalid
-from service.limiter import HITS_LIMIT, READS_LIMIT, limiter
+from service import metrics, pages, visits
+from service.errors import Forbidden, Invalid, TooMany
 from service.store import get_store
 from service.text import text
 from service.views import common
+from service.views.reads import cached
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1/sites/<site_id>")
 bp.after_request(common.add_cors)
 
 
 @bp.post("/hits")
-@limiter.limit(HITS_LIMIT)
 def hits(site_id: str) -> Response:
     """Record one page load; answer the stats, whether it counted, and the page's views."""
     site = common.load_site(site_id)
@@ -29,14 +29,17 @@ def hits(site_id: str) -> Response:
     facts = common.hit_facts(body, path, title)
     try:
         common.check_origin(site)
+        outcome = visits.hit(get_store(), common.settings().secret_key, site, facts,
+                             now=datetime.now(UTC))
     except Forbidden:
         metrics.HITS.labels(site=site.id, result="refused").inc()
         raise
-    outcome = visits.hit(get_store(), common.settings().secret_key, site, facts,
-                         now=datetime.now(UTC))
+    except TooMany:
+        metrics.HITS.labels(site=site.id, result="limited").inc()
+        raise
     metrics.HITS.labels(site=site.id, result=outcome.result).inc()
-    if outcome.dropped:
-        metrics.PAGES_DROPPED.labels(site=site.id).inc()
+    if outcome.evicted:
+        metrics.PAGES_EVICTED.labels(site=site.id).inc(outcome.evicted)
     response = jsonify({**outcome.stats, "counted": outcome.counted,
                         "page": {"path": path, "views": outcome.views}})
     response.headers["Cache-Control"] = "no-store"
@@ -44,7 +47,6 @@ def hits(site_id: str) -> Response:
 
 
 @bp.post("/heartbeat")
-@limiter.limit(HITS_LIMIT)
 def heartbeat(site_id: str) -> Response:
     """Keep a visitor who is still reading in `online`; counts nothing."""
     site = common.load_site(site_id)
@@ -55,20 +57,24 @@ def heartbeat(site_id: str) -> Response:
     return Response(status=204)
 
 
-@bp.get("/stats")
-@limiter.limit(READS_LIMIT)
-def stats(site_id: str) -> Response:
-    """The stats object, read only."""
-    site = common.load_site(site_id)
-    response = jsonify(visits.read_stats(get_store(), site, now=datetime.now(UTC)))
-    response.headers["Cache-Control"] = "public, max-age=5"
+def _read(payload: dict[str, Any], max_age: int) -> Response:
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     return response
 
 
+@bp.get("/stats")
+def stats(site_id: str) -> Response:
+    """The stats object, read only."""
+    site = common.load_site(site_id)
+    found = cached(("stats", site.id),
+                   lambda: visits.read_stats(get_store(), site, now=datetime.now(UTC)))
+    return _read(found, 5)
+
+
 @bp.get("/pages")
-@limiter.limit(READS_LIMIT)
-def pages(site_id: str) -> Response:
-    """Views and last title of up to 100 paths."""
+def page_views(site_id: str) -> Response:
+    """Views and title of up to 100 paths."""
     site = common.load_site(site_id)
     raw = request.args.getlist("path")
     if not raw:
@@ -76,21 +82,16 @@ def pages(site_id: str) -> Response:
     if len(raw) > 100:
         raise Invalid("at most 100 paths")
     paths = list(dict.fromkeys(common.page_path(p) for p in raw))
-    response = jsonify(pages=visits.pages(get_store(), site, paths))
-    response.headers["Cache-Control"] = "public, max-age=5"
-    return response
+    found = cached(("pages", site.id, *paths), lambda: pages.views(get_store(), site, paths))
+    return _read({"pages": found}, 5)
 
 
 @bp.get("/pages/top")
-@limiter.limit(READS_LIMIT)
 def top_pages(site_id: str) -> Response:
     """The most viewed pages of today, this week, month or year."""
     site = common.load_site(site_id)
     period = request.args.get("period", "month")
     limit = common.int_arg("limit", 5, 1, 50)
-    found = visits.top_pages(get_store(), site, period=period, limit=limit,
-                             now=datetime.now(UTC))
-    response = jsonify(pages=found)
-    response.headers["Cache-Control"] = "public, max-age=30"
-    return response
-
+    found = cached(("top", site.id, period, limit), lambda: pages.top(
+        get_store(), site, period=period, limit=limit, now=datetime.now(UTC)))
+    return _read({"pages": found}, 30)

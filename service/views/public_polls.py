@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify
 
 from service import polls, votes
-from service.limiter import READS_LIMIT, VOTES_LIMIT, limiter
+from service.limiter import READS_LIMIT, limiter
 from service.store import get_store
 from service.views import common
 
@@ -28,7 +28,6 @@ def read(site_id: str, poll_id: str) -> Response:
 
 
 @bp.post("/<poll_id>/votes")
-@limiter.limit(VOTES_LIMIT)
 def vote(site_id: str, poll_id: str) -> Response:
     """One ballot: 201 with the poll, 409 already voted / poll closed, 400, 429."""
     site = common.load_site(site_id)

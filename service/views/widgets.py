@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
+from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -21,26 +21,12 @@ from service.limiter import READS_LIMIT, VOTES_LIMIT, limiter
 from service.sites import Site
 from service.store import get_store
 from service.views import common
+from service.views.headers import widget_policy
+from widgets import embed_js, labels
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
-LABELS = {
-    "vi": {"online": "Đang online", "week": "Lượt truy cập trong tuần",
-           "month": "Lượt truy cập trong tháng", "year": "Lượt truy cập trong năm",
-           "total": "Tổng số truy cập", "online_tip": "Số người truy cập trong {n} phút qua",
-           "week_tip": "Tuần tính từ thứ Hai", "vote": "Bình chọn", "total_votes": "Tổng số phiếu",
-           "hidden": "Kết quả sẽ được công bố sau.", "closed": "Cuộc bình chọn đã kết thúc.",
-           "soon": "Cuộc bình chọn chưa bắt đầu.", "voted": "Cảm ơn bạn đã bình chọn.",
-           "open": "Đang làm việc", "shut": "Ngoài giờ làm việc", "stats": "Thống kê truy cập"},
-    "en": {"online": "Online now", "week": "Visits this week", "month": "Visits this month",
-           "year": "Visits this year", "total": "Total visits",
-           "online_tip": "Visitors in the last {n} minutes",
-           "week_tip": "Calendar week from Monday",
-           "vote": "Vote", "total_votes": "Total votes",
-           "hidden": "Results will be published later.",
-           "closed": "This poll has closed.", "soon": "This poll has not opened yet.",
-           "voted": "Thank you for voting.", "open": "Open now", "shut": "Closed now",
-           "stats": "Visit statistics"},
-}
+# One label table for embed.js and these pages: widgets/labels.json.
+LABELS = labels()
 
 
 @dataclass(frozen=True)
@@ -55,8 +41,8 @@ class Script:
 
 @cache
 def script() -> Script:
-    """embed.js, read once per process."""
-    body = resources.files("widgets").joinpath("embed.js").read_bytes()
+    """embed.js as served (labels inlined), built once per process; hashes of those bytes."""
+    body = embed_js()
     sri = base64.b64encode(hashlib.sha384(body).digest()).decode()
     return Script(body=body, gzipped=gzip.compress(body, 9, mtime=0),
                   digest=hashlib.sha256(body).hexdigest()[:16], integrity=f"sha384-{sri}")
@@ -74,7 +60,6 @@ def _serve_script(cache_control: str) -> Response:
     response.headers["Cache-Control"] = cache_control
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.make_conditional(request)
     return response
 
@@ -95,9 +80,13 @@ def embed_hashed(digest: str) -> Response:
 
 @bp.get("/manifest.json")
 def manifest() -> Response:
-    """The hashed URL and its SRI integrity, for portals that pin the script."""
+    """The hashed URL and its SRI integrity, for portals that pin the script.
+
+    The URL is absolute only with PW_PUBLIC_URL: this answer is cacheable, so it must not
+    depend on the request's Host header.
+    """
     s = script()
-    base = request.host_url.rstrip("/")
+    base = current_app.config["PW_SETTINGS"].public_url or ""
     response = Response(
         json.dumps({"url": f"{base}/widgets/embed.{s.digest}.js", "integrity": s.integrity}),
         mimetype="application/json")
@@ -111,12 +100,7 @@ def _page(template: str, site: Site, status: int = 200, **context: object) -> Re
     lang = lang if lang in LABELS else "vi"
     response = Response(render_template(template, site=site, t=LABELS[lang], lang=lang,
                                         number=_number(lang), **context), status=status)
-    ancestors = " ".join(site.origins) if site.origins else "*"
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        f"frame-ancestors {ancestors}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = widget_policy(site.origins)
     response.headers["Cache-Control"] = "no-store" if template == "poll.html" else \
         "public, max-age=30"
     return response
@@ -150,7 +134,20 @@ def hotlines_page(site_id: str) -> Response:
     groups: dict[str, list[dict[str, object]]] = {}
     for item in box["hotlines"]:
         groups.setdefault(item["group"] or "", []).append(item)
-    return _page("hotlines.html", site, box=box, groups=groups)
+    return _page("hotlines.html", site, box=box, groups=groups, ld=_contact_points(site, box))
+
+
+def _contact_points(site: Site, box: dict[str, Any]) -> dict[str, Any]:
+    """schema.org JSON-LD for search engines, which do not see the script's shadow roots."""
+    return {
+        "@context": "https://schema.org", "@type": "GovernmentOrganization",
+        "name": site.name or site.id,
+        "contactPoint": [
+            {"@type": "ContactPoint", "contactType": item["label"], "telephone": item["tel"],
+             "areaServed": "VN", "availableLanguage": "vi"}
+            for item in box["hotlines"]
+        ],
+    }
 
 
 def _receipts() -> URLSafeTimedSerializer:

@@ -1,0 +1,51 @@
+"""Admin moderation of "Tin xem nhiều": list pages, hide, set and lock titles, forget."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Response, jsonify, request
+
+from service import pages
+from service.errors import Invalid
+from service.store import get_store
+from service.views import common
+from service.views.admin import admin_blueprint, admin_body, admin_site
+from service.views.auth import admin_required
+
+bp = admin_blueprint("admin_pages", __name__)
+
+
+@bp.get("/sites/<site_id>/pages")
+@admin_required
+def list_pages(site_id: str) -> Response:
+    """Most viewed pages of a period, hidden ones included and flagged."""
+    site = admin_site(site_id)
+    period = request.args.get("period", "month")
+    limit = common.int_arg("limit", 100, 1, 1000)
+    return jsonify(pages=pages.admin_list(get_store(), site, period=period, limit=limit,
+                                          now=datetime.now(UTC)))
+
+
+@bp.put("/sites/<site_id>/pages")
+@admin_required
+def moderate_page(site_id: str) -> Response:
+    """Hide or show a path in top lists; set and lock (or unlock) its title."""
+    site = admin_site(site_id)
+    body = admin_body()
+    if isinstance(body, dict) and isinstance(body.get("path"), str):
+        body["path"] = common.page_path(body["path"])
+    pages.moderate(get_store(), site, body)
+    return Response(status=204)
+
+
+@bp.delete("/sites/<site_id>/pages")
+@admin_required
+def forget_page(site_id: str) -> Response:
+    """Forget a path: its views, title and top-list entries."""
+    site = admin_site(site_id)
+    raw = request.args.get("path")
+    if not raw:
+        raise Invalid("give the path to forget: ?path=/x")
+    pages.forget(get_store(), site, common.page_path(raw), now=datetime.now(UTC))
+    return Response(status=204)
