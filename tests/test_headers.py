@@ -26,8 +26,8 @@ def world(store: Store) -> dict[str, str]:
                                "results": "always"}, now=datetime.now(UTC))
     polls.set_current(store, site, {"poll": "dap-ung"})
     groups.put_group(store, "hanoi", {"name": "Hà Nội", "sites": ["thanhxuan", "caugiay"]})
-    return {"site_id": "thanhxuan", "group_id": "hanoi", "hotline_id": item["id"], "poll_id": "dap-ung",
-            "digest": script().digest, "filename": "admin.js",
+    return {"site_id": "thanhxuan", "group_id": "hanoi", "hotline_id": item["id"],
+            "poll_id": "dap-ung", "digest": script().digest, "filename": "admin.js",
             "token": tokens.create(store, "root", [], now=datetime.now(UTC))}
 
 
