@@ -374,3 +374,42 @@ def test_a_reader_of_the_source_goes_on_reading_without_a_new_visit(http: FlaskC
     assert onward["visits"]["total"] == 2  # their visit goes on: no third visit
     assert onward["pageviews"]["total"] == 3
     assert onward["online"] == 2  # the reader and phuong-b's own, each once
+
+
+def test_a_merge_killed_while_it_waits_finishes_when_run_again(
+        redis_server: Any, store: Store, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A real process, killed with SIGKILL after it made the alias, before it copied."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from service.cli import main
+
+    source, target = populate(store, "phuong-a", "phuong-b")
+    want = expected_after(store, source, target)
+    env = {**os.environ, "PW_REDIS_URL": redis_server.url}
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "site", "merge", "phuong-a",
+                             "--into", "phuong-b"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while "claimed" not in db.progress(store, "phuong-a", "phuong-b"):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert sites.get_site(store, "phuong-a", cached=False).merged_into == "phuong-b"
+    assert merges.pending(store, sites.get_site(store, "phuong-a", cached=False))
+    assert public(store, target)["visits"]["total"] == 500 + 4  # nothing copied yet
+    monkeypatch.setenv("PW_REDIS_URL", redis_server.url)
+    monkeypatch.setattr(merges, "SETTLE_SECONDS", 0)
+    assert main(["site", "merge", "phuong-a", "--into", "phuong-b"]) == 0
+    assert json.loads(capsys.readouterr().out)["resumed"] is True
+    assert observed(store, target) == want
