@@ -15,7 +15,7 @@ from service.store import get_store
 from service.views import common
 from service.views.auth import admin_required
 from service.views.headers import widget_policy
-from service.views.reads import cached
+from service.views.reads import cached, forget
 from service.views.widgets import LABELS, _number
 
 admin_bp = Blueprint("provinces_admin", __name__, url_prefix="/api/v1/admin")
@@ -82,6 +82,8 @@ def merge_site(site_id: str) -> Response:
     settle = current_app.config.get("MERGE_SETTLE_SECONDS")  # tests set 0
     result = merges.merge(get_store(), site_id, body.get("into"), now=datetime.now(UTC),
                           settle_seconds=settle)
+    for changed in (site_id, result["merged_into"]):
+        forget(changed)  # this process's cached public reads
     if result["pages"]["evicted"]:
         metrics.PAGES_EVICTED.labels(site=result["merged_into"]).inc(result["pages"]["evicted"])
     return jsonify(result)
