@@ -15,6 +15,9 @@ end
 function init(args)
   method = args[1] or "GET"
   run = tonumber(args[3] or "0")
+  -- wrk does not seed Lua's generator: unseeded, every run would send the same browser
+  -- tokens, and later runs would measure uncounted reloads instead of new visitors
+  math.randomseed(os.time() * 1000 + run * 17 + id)
   bodies = {}
   if args[2] and args[2] ~= "" then
     local n = 0
@@ -40,14 +43,17 @@ function request()
     -- each run starts its own slice, so no run replays another's single-use tickets
     body = bodies[(run * 3000 + counter - 1) % #bodies + 1]
   elseif method == "POST" then
-    body = string.format('{"path": "/tin-tuc/bai-%d", "title": "Bai %d"}', counter % 1000, counter % 1000)
+    -- every hit a new visitor: a fresh browser token (and a fresh address, above)
+    body = string.format('{"path": "/tin-tuc/bai-%d", "title": "Bai %d", "token": "b%08x%08x"}',
+      counter % 1000, counter % 1000, math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
   end
   return wrk.format(method, nil, headers, body)
 end
 
 function done(summary, latency, requests)
+  -- throughput counts 2xx answers only: a run that measured 429s or 503s is not a result
   local non2xx = summary.errors.status
   io.write(string.format("RESULT %f %f %f %d %d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    (summary.requests - non2xx) / (summary.duration / 1e6), latency:percentile(50) / 1000,
     latency:percentile(99) / 1000, summary.requests, non2xx))
 end

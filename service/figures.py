@@ -73,14 +73,21 @@ def counters(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
             "measured": {"visits": figures.visits, "pageviews": figures.pageviews}}
 
 
-def history(store: Store, site: Site, start: date, end: date) -> list[dict[str, Any]]:
-    """Daily visits, pageviews and uniques from start to end inclusive."""
+def history(store: Store, site: Site, start: date, end: date, *,
+            now: datetime | None = None) -> list[dict[str, Any]]:
+    """Daily visits, pageviews and uniques from start to end inclusive; with `now`, today's
+    uniques are counted afresh (the stored figure may be a few seconds old)."""
     if end < start:
         raise Invalid("from must not be after to")
     if (end - start).days + 1 > MAX_HISTORY_DAYS:
         raise Invalid(f"at most {MAX_HISTORY_DAYS} days at once")
     years = [str(y) for y in range(start.year, end.year + 1)]
     stored = db.history(store, site.id, years)
+    if now is not None:
+        today = periods_of(now, site.tz)
+        if start.isoformat() <= today.day <= end.isoformat():
+            fresh = db.day_uniques(store, site.id, today.day)
+            stored[today.year][today.day_field + ":u"] = str(fresh)
     days = []
     day = start
     while day <= end:

@@ -53,6 +53,11 @@ def init_app(app: Flask, settings: Settings) -> None:
     # flask-limiter would put a Retry-After on every 200); a 429 still carries Retry-After.
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    # Only the routes that name a limit pay for flask-limiter: its app-wide before_request
+    # check serves default and blueprint-wide limits, which this service does not use (hits,
+    # heartbeats and votes are limited inside their scripts, reads in process memory first).
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [f for f in hooks if f != limiter._check_request_limit]
     # The limiter object is module-wide (the views' decorators name it), and init_app does
     # not clear its fallback state: a new app's new storage starts alive, whatever an
     # earlier app's storage went through (several apps in one test process).

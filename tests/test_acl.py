@@ -182,6 +182,5 @@ def test_the_limiters_key_strings_are_pinned(redis_server: RedisProcess) -> None
         limiter_keys = set(r.scan_iter(match="*LIMITER*"))
     assert limiter_keys == {
         f"district:LIMITER/admin-failures/{hashed}/20/1/minute",
-        f"district:LIMITER/{hashed}/admin.list_sites/20/1/minute",  # views/admin.py's own
         f"district:LIMITER/{hashed}/public.stats/1200/1/minute",
     }

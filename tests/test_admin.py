@@ -201,3 +201,15 @@ def test_admin_app_sends_no_cors(redis_server: RedisProcess) -> None:
     client = make_app(redis_server.url).test_client()
     response = client.options("/api/v1/admin/sites", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_history_counts_todays_uniques_afresh(client: FlaskClient, root: str,
+                                             store: Store) -> None:
+    from service import sites
+
+    sites.put_site(store, "thanhxuan", {})
+    for i in range(3):  # three visitors within the uniques cache's few seconds
+        post_hit(client, path="/", ip=f"198.51.100.{i}", token=f"visitor-{i:04d}")
+    days = client.get("/api/v1/admin/sites/thanhxuan/history", headers=auth(root)
+                      ).get_json()["days"]
+    assert days[-1]["uniques"] == 3 and days[-1]["visits"] == 3

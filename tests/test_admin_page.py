@@ -88,3 +88,25 @@ def test_admin_edits_hotlines_polls_and_baselines(admin: tuple[Page, str, object
 def test_admin_page_cannot_be_framed(client: object) -> None:
     response = client.get("/admin/")  # type: ignore[attr-defined]
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_admin_moderates_top_pages(admin: tuple[Page, str, object]) -> None:
+    page, _, store = admin
+    rows = page.locator("#pages tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("/")
+    expect(rows.first).to_contain_text("Hiển thị")
+    rows.first.get_by_role("button", name="Ẩn").click()
+    expect(rows.first).to_contain_text("Đang ẩn")
+    page.once("dialog", lambda d: d.accept("Trang chủ"))
+    rows.first.get_by_role("button", name="Đổi tiêu đề").click()
+    expect(rows.first).to_contain_text("Trang chủ")
+    expect(rows.first).to_contain_text("tiêu đề đã khoá")
+    from service import pages
+
+    site = sites.get_site(store, "thanhxuan", cached=False)  # type: ignore[arg-type]
+    assert pages.top(store, site, period="month", limit=5,  # type: ignore[arg-type]
+                     now=datetime.now(UTC)) == []  # hidden from the public list
+    page.once("dialog", lambda d: d.accept())
+    rows.first.get_by_role("button", name="Xoá").click()
+    expect(page.locator("#pages-msg")).to_contain_text("Chưa có trang nào")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -142,6 +143,8 @@ def _other_poll_ticket() -> str:
         ({"options": [1], "ticket": "T"}, 400, "options must be a non-empty list of option ids"),
         ({"options": ["tot"], "ticket": "T", "token": "<b>"}, 400,
          "token must be 8-64 characters of letters, digits, - or _"),
+        ({"options": ["\ud800"], "ticket": "T"}, 400, "options is not valid unicode"),
+        ({"options": ["tot"], "ticket": "\ud800"}, 400, "ticket is not valid unicode"),
     ],
 )
 def test_bad_votes_are_refused_and_change_nothing(client: FlaskClient, store: Store,
@@ -149,13 +152,24 @@ def test_bad_votes_are_refused_and_change_nothing(client: FlaskClient, store: St
                                                   status: int, reason: str) -> None:
     if body.get("ticket") == "T":
         body = {**body, "ticket": ticket(client)}
-    response = client.post(f"{BASE}/dap-ung/votes", json=body,
+    # sent as ASCII JSON, so that a lone surrogate arrives as `\ud800`, as an attacker sends it
+    response = client.post(f"{BASE}/dap-ung/votes", data=json.dumps(body),
+                           content_type="application/json",
                            environ_base={"REMOTE_ADDR": "203.0.113.5"})
     assert response.status_code == status
     assert response.get_json() == {"error": reason}
     assert tally(store) == {}
     assert store.redis.exists("pw:{thanhxuan}:poll:dap-ung:voters",
                               "pw:{thanhxuan}:poll:dap-ung:nonces") == 0
+
+
+def test_a_vote_on_an_unknown_poll_is_404_whatever_its_ticket(client: FlaskClient,
+                                                              poll: dict[str, Any]) -> None:
+    for body in ({"options": ["tot"], "ticket": "forged"}, {"options": ["tot"]},
+                 {"options": ["tot"], "ticket": ticket(client)}):
+        response = client.post(f"{BASE}/nosuch/votes", json=body)
+        assert response.status_code == 404
+        assert response.get_json() == {"error": "unknown poll"}
 
 
 def test_unknown_poll_is_404(client: FlaskClient, site: Site) -> None:

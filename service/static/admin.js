@@ -153,6 +153,8 @@
   function loadSite() {
     site = $('site').value;
     Promise.all([loadStats(), loadHistory(), loadHotlines(), loadPolls()]).catch(function (e) { say(e.message); });
+    // panels kept in their own files (admin-pages.js, ...) load on this event
+    document.dispatchEvent(new CustomEvent('pw:site', { detail: { site: site, token: token } }));
   }
   function start() {
     call('GET', '/sites').then(function (data) {

@@ -44,7 +44,9 @@ class Store:
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
                 redis.exceptions.BusyLoadingError, redis.exceptions.ReadOnlyError,
                 redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
-                redis.exceptions.MasterDownError) as exc:
+                redis.exceptions.MasterDownError, redis.exceptions.NoPermissionError) as exc:
+            # NoPermissionError: a Redis ACL that refuses the service's keys or commands is
+            # an operator's mistake to fix; answer 503 and count it, never a 500
             REDIS_ERRORS.labels(operation=operation).inc()
             raise StorageUnavailable(operation) from exc
 

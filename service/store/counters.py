@@ -198,6 +198,12 @@ def set_imported(store: Store, site: str, fields: dict[str, str]) -> None:
         store.redis.hset(store.keys.imported(site), mapping=fields)
 
 
+def day_uniques(store: Store, site: str, day: str) -> int:
+    """Distinct visitors of one day, counted now (PFCOUNT)."""
+    with store.guard("history"):
+        return int(store.redis.pfcount(store.keys.uniques(site, day)))
+
+
 def history(store: Store, site: str, years: list[str]) -> dict[str, dict[str, str]]:
     """Year -> that year's daily history hash."""
     with store.guard("history"):
