@@ -30,7 +30,7 @@ from service import figures, sites, visits
 from service.errors import Conflict, Invalid, NotFound
 from service.periods import ms, periods_of
 from service.sites import SITE_ID_RE, Site
-from service.store import Store
+from service.store import Store, VersionConflict
 from service.store import merges as db
 from service.store import sites as sites_db
 from service.store.counters import PERIODS
@@ -75,6 +75,8 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
         raise Conflict("other sites were merged into this site")
     if claimed == -2:
         raise NotFound("unknown site")
+    if claimed == 0:
+        raise VersionConflict(source.id)  # its settings kept changing: 409, try again
     if claimed != 1:
         raise Conflict("already merged")
     accepted = db.claim_target(store, source.id, target.id, ms(now))
