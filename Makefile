@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint browser bench clean
+.PHONY: install run test lint browser bench clean image-test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,21 +29,33 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
 
-# The whole suite on one redis-server, then the counting, polls, hotlines, groups and merge
-# tests again on a local 3-master Redis Cluster (the fixtures start and stop it): a group's
-# roll-up and a merge cross slots.
+# The whole suite on one redis-server, then the counting, polls, hotlines, sources, reports,
+# groups and merge tests again on a local 3-master Redis Cluster (the fixtures start and stop
+# it): a group's roll-up and a merge cross slots.
 test: $(STAMP) browser lint
 	$(BIN)/pytest
 	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
-	  tests/test_polls.py tests/test_hotlines.py tests/test_groups.py tests/test_merges.py \
-	  tests/test_merge_pages.py
+	  tests/test_polls.py tests/test_hotlines.py tests/test_sources.py tests/test_reports.py \
+	  tests/test_groups.py tests/test_merges.py tests/test_merge_pages.py
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q wrk; \
 	  else echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 	$(BIN)/python -m benchmarks.run
+
+# The image and deploy/compose.yaml under podman (runc), on a Debian base made here with
+# debootstrap (cached as localhost/bookworm-python:local); run as root, it installs podman,
+# runc and debootstrap with apt-get. deploy/podman/containers.conf is this machine's podman
+# setup, passed through CONTAINERS_CONF (nothing system-wide is changed).
+image-test: $(STAMP)
+	@for tool in podman runc debootstrap; do command -v $$tool >/dev/null 2>&1 || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q podman runc debootstrap; \
+	  else echo "make image-test needs root and podman, runc, debootstrap: sudo apt-get install podman runc debootstrap" >&2; exit 1; fi; fi
+	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf $(BIN)/pytest tests/containers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -213,13 +213,42 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
     return results
 
 
+def _patient_store(embedded: EmbeddedRedis, prefix: str) -> Store:
+    """A store whose client waits for long pipelines (the service's own gives up in 0.4 s)."""
+    from service.store.keys import Keys
+
+    client = redis.Redis(unix_socket_path=str(embedded.socket), socket_timeout=60,
+                         decode_responses=True)
+    return Store(client, Keys(prefix))
+
+
+# Where a simulated visit comes from (issue #18's sources): most portal visits are direct or
+# from search; "other" hosts are many (more than the 200 a month that are counted).
+def _source(i: int) -> tuple[str, str]:
+    share = i % 20
+    if share < 8:
+        return "direct", ""
+    if share < 14:
+        return "search", ("google.com.vn", "coccoc.com", "bing.com")[i % 3]
+    if share < 17:
+        return "social", ("facebook.com", "zalo.me", "youtube.com")[i % 3]
+    if share < 19:
+        return "gov", f"phuong{i % 60}.hanoi.gov.vn"
+    return "other", f"site{i % 700}.example.vn"
+
+
+# What the retained report data costs, filled by _simulate: MEMORY USAGE of the month
+# top-pages lists kept after their month, and of the sources keys.
+RETAINED: dict[str, float] = {}
+
+
 def memory_simulation(directory: Path) -> tuple[float, float, float]:
     """One site-year at 5,000 visits a day over 1,000 pages, in a Redis of its own:
     (used_memory growth, sum of MEMORY USAGE of the site's keys, per-page part of that)."""
     embedded = EmbeddedRedis(directory)
     embedded.start()
     try:
-        return _simulate(Store.from_url(embedded.url, "pwmem"))
+        return _simulate(_patient_store(embedded, "pwmem"))
     finally:
         embedded.stop()
 
@@ -235,12 +264,15 @@ def _simulate(store: Store) -> tuple[float, float, float]:
         ms = int(now.timestamp() * 1000)
         pipe = r.pipeline(transaction=False)
         for i in range(5000):
+            if i % 1000 == 999:
+                pipe.execute()
             keys, args = counters.hit_call(store, counters.HitWrite(
                 site=site.id, periods=p, now_ms=ms + i * 15_000, window_ms=300_000,
                 visitor=f"{day}-{i}", request_id=f"{day}-{i}", page=PageWrite(
                     f"/tin-tuc/bai-{i % 1000}",
                     f"Bài viết số {i % 1000} về hoạt động của quận", f"a{i}", True, 50_000),
-                session_s=1800, dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000)))
+                session_s=1800, dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000),
+                source=_source(i)[0], source_host=_source(i)[1]))
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
         # What Redis would have expired by now in real time: sessions, reload guards and
@@ -251,6 +283,16 @@ def _simulate(store: Store) -> tuple[float, float, float]:
             r.unlink(*expired[i:i + 1000])
     usage = {k: int(r.memory_usage(k) or 0) for k in r.scan_iter(match="pwmem:{year}:*")}
     per_page = sum(v for k, v in usage.items() if k.split(":")[2] in PER_PAGE_KINDS)
+    current_month = periods_of(start + timedelta(days=364), site.tz).month
+
+    def past_month_rank(key: str) -> bool:
+        parts = key.split(":", 3)
+        return parts[2] == "rank" and len(parts[3]) == 7 and parts[3] != current_month
+
+    RETAINED["month_tops"] = float(sum(v for k, v in usage.items() if past_month_rank(k)))
+    RETAINED["month_top_keys"] = float(sum(1 for k in usage if past_month_rank(k)))
+    RETAINED["sources"] = float(sum(v for k, v in usage.items()
+                                    if k.split(":")[2] in ("src", "src-hosts")))
     grown = int(r.info("memory")["used_memory"]) - base
     return float(grown), float(sum(usage.values())), float(per_page)
 
@@ -266,7 +308,7 @@ def worst_case_pages(directory: Path, pages: int = 2000) -> float:
     embedded = EmbeddedRedis(directory)
     embedded.start()
     try:
-        store = Store.from_url(embedded.url, "pwworst")
+        store = _patient_store(embedded, "pwworst")
         site, _ = sites.put_site(store, "worst", {"max_pages": pages})
         now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
         p = periods_of(now, site.tz)
@@ -299,6 +341,10 @@ def _expired(key: str, p: Any) -> bool:
     kind = key.split(":")[2]
     if kind in ("session", "seen", "once", "rl"):
         return True
+    if kind in ("src", "src-hosts"):
+        return False  # kept 13 months after their year or month: all of a simulated year
+    if kind == "rank" and len(key.split(":", 3)[3]) == 7:
+        return False  # a month's top pages: kept 13 months after the month (reports)
     if kind in ("hll", "rank", "c"):
         period = key.split(":", 3)[3]
         current = {p.day, p.week, p.month, p.year}
@@ -400,6 +446,27 @@ def group_only() -> int:
     return 0
 
 
+def print_retained() -> None:
+    """What the report data kept past its period costs (issue #18)."""
+    print(f"  of which kept for reports: {RETAINED['month_top_keys']:.0f} past months' "
+          f"top-pages lists (1,000 paths each) {RETAINED['month_tops'] / 1e6:.2f} MB; "
+          f"sources (daily counts by category, 200 hosts a month) "
+          f"{RETAINED['sources'] / 1e3:.1f} KB")
+
+
+def memory_only() -> int:
+    """`python -m benchmarks.run --memory`: the memory simulation alone (no wrk)."""
+    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp:
+        grown, memory, per_page = memory_simulation(Path(tmp) / "memory")
+    print(f"memory ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+          f"{os.cpu_count()} cores): one site-year at 5,000 visits/day over 1,000 pages: "
+          f"MEMORY USAGE {memory / 1e6:.2f} MB in all, {(memory - per_page) / 1e6:.3f} MB "
+          f"without per-page data ({per_page / 1e6:.2f} MB per-page); Redis used_memory "
+          f"grew {grown / 1e6:.2f} MB")
+    print_retained()
+    return 0
+
+
 def line(name: str, figures: dict[str, float], ref: dict[str, float] | None = None) -> str:
     ratio = f"  ratio {figures['rps'] / ref['rps']:.2f}x" if ref else ""
     return (f"  {name:<22} {figures['rps']:9.0f} req/s  p50 {figures['p50']:6.2f} ms  "
@@ -493,6 +560,7 @@ def main() -> int:
           f"expired keys dropped): MEMORY USAGE {memory / 1e6:.2f} MB in all, "
           f"{(memory - per_page) / 1e6:.3f} MB without per-page data "
           f"({per_page / 1e6:.2f} MB per-page); Redis used_memory grew {grown / 1e6:.2f} MB")
+    print_retained()
     print(f"per-page data with the worst input (512-character paths and 200-character titles "
           f"of 4-byte characters, a title proposal pending, a full table evicting): "
           f"{worst_page:.0f} bytes per tracked path")
@@ -520,4 +588,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(memory_only() if "--memory" in sys.argv[1:] else main())

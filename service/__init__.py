@@ -33,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         public,
         public_hotlines,
         public_polls,
+        stats_page,
         widgets,
     )
 
@@ -54,8 +55,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      admin_pages.bp, widgets.bp, pages.bp, admin_page.bp, openapi.bp,
-                      provinces.admin_bp, provinces.public_bp):
+                      admin_pages.bp, widgets.bp, pages.bp, admin_page.bp, stats_page.bp,
+                      openapi.bp, provinces.admin_bp, provinces.public_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)

@@ -97,6 +97,7 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
     db.merge_counters(store, source.id, target.id, p, now_ms, done)
     db.merge_sessions(store, source.id, target.id, done)
     db.merge_history(store, source.id, target.id, now_ms, done)
+    db.merge_sources(store, source.id, target.id, now_ms, done)
     db.merge_uniques(store, source.id, target.id, p, now_ms, done)
     db.merge_baselines(store, source.id, target.id, _baselines(store, source.id, p.ids()),
                        now_ms, done)

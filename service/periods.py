@@ -75,3 +75,16 @@ def local_iso(now: datetime, tz: ZoneInfo) -> str:
 def ms(now: datetime) -> int:
     """Unix time of an aware instant in milliseconds (how scripts and polls store time)."""
     return int(now.timestamp() * 1000)
+
+
+def shift_month(month: str, n: int) -> str:
+    """The month id `n` months after `month` (2026-11, 2 -> 2027-01; negative n goes back)."""
+    year, mon = (int(part) for part in month.split("-"))
+    index = year * 12 + (mon - 1) + n
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+def month_start(month: str, tz: ZoneInfo) -> int:
+    """Unix time of local midnight on the first day of `month` (YYYY-MM)."""
+    year, mon = (int(part) for part in month.split("-"))
+    return _midnight(date(year, mon, 1), tz)

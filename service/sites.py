@@ -44,6 +44,7 @@ class Site:
     max_pages: int = 50000
     locale: str = "vi"
     page_prefixes: tuple[str, ...] = field(default_factory=tuple)
+    public_stats: bool = False  # whether /stats/{site}, the public statistics page, is served
     # set by a merge (service.merges), never by the settings API: public routes addressed
     # to this site act on that one
     merged_into: str = ""
@@ -128,6 +129,10 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
             clean[name] = tuple(dict.fromkeys(_origin(v) for v in value))
         elif name == "page_prefixes":
             clean[name] = _prefixes(value)
+        elif name == "public_stats":
+            if not isinstance(value, bool):
+                raise Invalid("public_stats must be true or false")
+            clean[name] = value
         elif name == "locale":
             if value not in ("vi", "en"):
                 raise Invalid("locale must be vi or en")

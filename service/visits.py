@@ -11,6 +11,7 @@ from typing import Any
 from crawlerdetect import CrawlerDetect
 
 from service import figures as stats_of
+from service import sources
 from service.errors import NotFound, TooMany
 from service.periods import Periods, ms, periods_of
 from service.sites import Site
@@ -38,6 +39,8 @@ class HitFacts:
     token: str  # the browser token ('' when absent)
     path: str
     title: str
+    referrer: str = ""  # the page's document.referrer, classified and never stored
+    page_origin: str = ""  # the page's origin (Origin or Referer header), '' when unknown
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,11 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
     # an alias's readers keep the visitor ids they had before the merge (service.merges)
     visitor = visitor_id(store, secret, site.alias_of or site.id, p.day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
+    source = sources.classify(facts.referrer, sources.page_hosts(site, facts.page_origin))
     page = PageWrite(path=facts.path, title=facts.title, address=rate.address,
                      listable=site.listable(facts.path), max_pages=site.max_pages)
     result = _record(store, site, p, visitor=visitor, page=page, rate=rate, now=now,
-                     request_id=request_id)
+                     request_id=request_id, source=source)
     if result is None:
         raise NotFound("unknown site")
     return result
@@ -109,27 +113,31 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
 
 def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
                now: datetime, request_id: str | None = None,
-               address: str | None = None) -> HitOutcome | None:
+               address: str | None = None,
+               source: sources.Source = sources.DIRECT) -> HitOutcome | None:
     """Count one page load of a known visitor; None when the site vanished meanwhile.
 
     `address` stands for the client's address unit in the rate limit and the title rule
-    (by default one per visitor).
+    (by default one per visitor); `source` is where the visit came from.
     """
     address = address or visitor
     page = PageWrite(path=path, title=title, address=address, listable=site.listable(path),
                      max_pages=site.max_pages)
     rate = Rate("hit", address, HITS_PER_MINUTE, 60_000)
     return _record(store, site, periods_of(now, site.tz), visitor=visitor, page=page,
-                   rate=rate, now=now, request_id=request_id)
+                   rate=rate, now=now, request_id=request_id, source=source)
 
 
 def _record(store: Store, site: Site, p: Periods, *, visitor: str, page: PageWrite,
-            rate: Rate, now: datetime, request_id: str | None) -> HitOutcome | None:
+            rate: Rate, now: datetime, request_id: str | None,
+            source: sources.Source = sources.DIRECT) -> HitOutcome | None:
     reply = db.hit(store, HitWrite(
         site=site.id, periods=p, now_ms=ms(now), window_ms=_window_ms(site), visitor=visitor,
         request_id=request_id or uuid.uuid4().hex, page=page,
         session_s=site.session_timeout_seconds, dedupe_s=site.pageview_dedupe_seconds,
         rate=rate,
+        source="" if source.category == "internal" else source.category,
+        source_host=source.host,
     ))
     if reply is None:
         return None

@@ -98,7 +98,7 @@ def test_put_site_creates_then_updates_only_named_settings(client: FlaskClient, 
         "id": "thanhxuan", "name": "Quận Thanh Xuân", "timezone": "Asia/Ho_Chi_Minh",
         "origins": ["https://thanhxuan.hanoi.gov.vn"], "online_window_seconds": 300,
         "session_timeout_seconds": 1800, "pageview_dedupe_seconds": 600, "max_pages": 50000,
-        "locale": "vi", "page_prefixes": [],
+        "locale": "vi", "page_prefixes": [], "public_stats": False,
     }
     updated = client.put("/api/v1/admin/sites/thanhxuan", json={"locale": "en"},
                          headers=auth(root))

@@ -78,7 +78,7 @@ def test_admin_edits_hotlines_polls_and_baselines(admin: tuple[Page, str, object
     page.click("text=Tạo bình chọn")
     page.locator(".poll").first.wait_for()
     page.click(".poll >> text=Đóng")
-    expect(page.locator(".poll").first).to_contain_text("closed")
+    expect(page.locator(".poll").first).to_contain_text("đã đóng")
 
     page.fill("#baseline-form [name=total]", "12380046")
     page.click("text=Lưu số liệu ban đầu")

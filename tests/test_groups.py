@@ -219,3 +219,32 @@ def test_the_group_counter_page(client: FlaskClient, store: Store) -> None:
     english = client.get("/widgets/groups/hanoi/counter.html?lang=en").get_data(as_text=True)
     assert "Total visits: <span class=\"n\">12,380,047</span>" in english
     assert client.get("/widgets/groups/nosuch/counter.html").status_code == 404
+
+
+def test_the_group_report(client: FlaskClient, store: Store, root: str) -> None:
+    make_sites(store, "a", "b")
+    now = datetime.now(UTC)
+    for site_id, n in (("a", 2), ("b", 1)):
+        for i in range(n):
+            visits.record_hit(store, sites.get_site(store, site_id), visitor=f"{site_id}{i}",
+                              path="/", title="", now=now)
+    groups.put_group(store, "hanoi", {"name": "Hà Nội", "sites": ["a", "b"]})
+    month = datetime.now(sites.get_site(store, "a").tz).strftime("%Y-%m")
+    csv = client.get(f"/api/v1/admin/groups/hanoi/report?month={month}",
+                     headers={**auth(root), "Accept": "text/csv"})
+    assert csv.status_code == 200
+    assert csv.headers["Content-Disposition"] == (
+        f'attachment; filename="bao-cao-hanoi-{month}.csv"')
+    rows = csv.get_data(as_text=True).splitlines()
+    assert rows[0] == "date,visits,pageviews,uniques"
+    assert sum(int(r.split(",")[1]) for r in rows[1:]) == 3
+    xlsx = client.get("/api/v1/admin/groups/hanoi/report", headers=auth(root))
+    assert xlsx.status_code == 200
+    assert xlsx.mimetype == ("application/vnd.openxmlformats-officedocument"
+                             ".spreadsheetml.sheet")
+    assert xlsx.data[:2] == b"PK"
+    scoped = tokens.create(store, "ward", ["a"], now=now)
+    assert client.get("/api/v1/admin/groups/hanoi/report",
+                      headers=auth(scoped)).status_code == 403
+    assert client.get("/api/v1/admin/groups/nosuch/report",
+                      headers=auth(root)).status_code == 404

@@ -38,6 +38,8 @@ def test_key_strings_are_pinned() -> None:
     assert k.poll_voters("thanhxuan", "p1") == "pw:{thanhxuan}:poll:p1:voters"
     assert k.poll_ips("thanhxuan", "p1") == "pw:{thanhxuan}:poll:p1:ips"
     assert k.poll_nonces("thanhxuan", "p1") == "pw:{thanhxuan}:poll:p1:nonces"
+    assert k.sources("thanhxuan", "2026") == "pw:{thanhxuan}:src:2026"
+    assert k.source_hosts("thanhxuan", "2026-11") == "pw:{thanhxuan}:src-hosts:2026-11"
     assert k.groups() == "pw:groups"
     assert k.group("hanoi") == "pw:group:hanoi"
     assert k.aliases("thanhxuan") == "pw:{thanhxuan}:aliases"

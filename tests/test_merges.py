@@ -413,3 +413,32 @@ def test_a_merge_killed_while_it_waits_finishes_when_run_again(
     assert main(["site", "merge", "phuong-a", "--into", "phuong-b"]) == 0
     assert json.loads(capsys.readouterr().out)["resumed"] is True
     assert observed(store, target) == want
+
+
+def test_sources_referring_hosts_and_past_months_ranks_move_too(store: Store) -> None:
+    from service import sources
+    from service.store.pages import page_id
+
+    source, _ = sites.put_site(store, "phuong-a", {})
+    target, _ = sites.put_site(store, "phuong-b", {})
+    last_month = at("2026-10-20T09:00:00+07:00")
+    google, zalo = sources.Source("search", "google.com"), sources.Source("social", "zalo.me")
+    for i in range(3):
+        assert visits.record_hit(store, source, visitor=f"s{i}", path="/tin/cu", title="Cũ",
+                                 now=last_month, source=google) is not None
+    assert visits.record_hit(store, source, visitor="s9", path="/tin/moi", title="Mới",
+                             now=T0, source=zalo) is not None
+    assert visits.record_hit(store, target, visitor="t0", path="/", title="",
+                             now=T0, source=google) is not None
+    before = store.redis.pttl(store.keys.rank("phuong-b", "2026-11"))
+    merges.merge(store, "phuong-a", "phuong-b", now=T0, settle_seconds=0)
+    year = sources.sources(store, target, period="year", now=T0)
+    assert year["sources"]["search"] == 4 and year["sources"]["social"] == 1
+    month = sources.sources(store, target, period="month", now=T0)
+    assert {h["host"]: h["visits"] for h in month["hosts"]} == {"google.com": 1, "zalo.me": 1}
+    october = store.redis.zrange(store.keys.rank("phuong-b", "2026-10"), 0, -1,
+                                 withscores=True)
+    assert october == [(page_id("/tin/cu"), 3.0)]
+    # a month's list outlives the month (reports read it): the merge never shortens that
+    assert store.redis.pttl(store.keys.rank("phuong-b", "2026-11")) >= before - 60_000
+    assert store.redis.pttl(store.keys.rank("phuong-b", "2026-10")) > 300 * 86_400_000

@@ -110,7 +110,7 @@ def test_dashboard_and_alert_metrics_exist(client: FlaskClient, store: Store) ->
 
 def test_deploy_files_parse_and_redis_never_evicts() -> None:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert set(compose["services"]) == {"app", "redis", "prometheus", "grafana"}
+    assert set(compose["services"]) == {"app", "nginx", "redis", "prometheus", "grafana"}
     redis_cmd = compose["services"]["redis"]["command"]
     assert redis_cmd[redis_cmd.index("--maxmemory-policy") + 1] == "noeviction"
     assert redis_cmd[redis_cmd.index("--appendonly") + 1] == "yes"

@@ -28,7 +28,7 @@ schema = schemathesis.openapi.from_dict(spec())
 def live_app(redis_server: object) -> Flask:
     app = make_app(redis_server.url, RATELIMIT_ENABLED=False)  # type: ignore[attr-defined]
     with app.app_context():
-        site, _ = sites.put_site(get_store(), "thanhxuan", {})
+        site, _ = sites.put_site(get_store(), "thanhxuan", {"public_stats": True})
         hotlines.replace(get_store(), site, {"hotlines": [{"id": "a", "label": "A",
                                                            "number": "113"}]})
         polls.create(get_store(), site, {"id": "p", "question": "Q", "options": ["A", "B"]},
@@ -37,7 +37,7 @@ def live_app(redis_server: object) -> Flask:
     return app
 
 
-PUBLIC = schema.include(path_regex=r"^/(api/v1/sites|widgets|healthz|readyz|privacy|demo)")
+PUBLIC = schema.include(path_regex=r"^/(api/v1/sites|widgets|healthz|readyz|privacy|demo|stats)")
 
 
 @PUBLIC.parametrize()

@@ -21,6 +21,9 @@ def _site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--session-timeout", dest="session_timeout_seconds", type=int)
     parser.add_argument("--dedupe", dest="pageview_dedupe_seconds", type=int)
     parser.add_argument("--max-pages", dest="max_pages", type=int)
+    parser.add_argument("--public-stats", dest="public_stats",
+                        action=argparse.BooleanOptionalAction,
+                        help="serve the public statistics page /stats/SITE")
 
 
 def register(sub: Any) -> None:
@@ -49,7 +52,8 @@ def register(sub: Any) -> None:
 def _site_changes(args: argparse.Namespace) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in ("name", "timezone", "locale", "online_window_seconds",
-                 "session_timeout_seconds", "pageview_dedupe_seconds", "max_pages"):
+                 "session_timeout_seconds", "pageview_dedupe_seconds", "max_pages",
+                 "public_stats"):
         value = getattr(args, name, None)
         if value is not None:
             changes[name] = value

@@ -8,6 +8,20 @@
   var site = '';
   var editing = null;  // the id of the hotline the form is changing, or null to add one
 
+  // The API's reasons are short English; the page says them in Vietnamese where it can.
+  var REASONS = {
+    'invalid token': 'Mã quản trị không đúng hoặc đã bị thu hồi.',
+    'missing bearer token': 'Hãy nhập mã quản trị.',
+    'token not allowed for this site': 'Mã này không được quản lý cổng này.',
+    'rate limited': 'Thử quá nhiều lần; hãy đợi một phút.',
+    'storage unavailable': 'Máy chủ dữ liệu tạm thời không trả lời; hãy thử lại.',
+    'options cannot change once votes exist; reset the poll first':
+      'Không sửa được phương án khi đã có phiếu; hãy xoá kết quả trước.',
+    'question must be 1-300 characters': 'Câu hỏi dài từ 1 đến 300 ký tự.',
+    'option labels must be 1-200 characters': 'Mỗi phương án dài từ 1 đến 200 ký tự.'
+  };
+  var STATUS = { open: 'đang mở', closed: 'đã đóng', scheduled: 'chưa mở' };
+  function vi(reason) { return REASONS[reason] || 'Không thực hiện được (' + reason + ').'; }
   function say(text, where) { $(where || 'msg').textContent = text; }
   function call(method, path, body) {
     var opts = { method: method, headers: { Authorization: 'Bearer ' + token } };
@@ -18,7 +32,7 @@
     return fetch(API + path, opts).then(function (r) {
       if (r.status === 204) return null;
       return r.json().then(function (data) {
-        if (!r.ok) throw new Error(data.error || r.statusText);
+        if (!r.ok) throw new Error(vi(data.error || r.statusText));
         return data;
       });
     });
@@ -127,7 +141,7 @@
       data.polls.forEach(function (p) {
         var div = el('div', null, { 'class': 'poll' });
         div.appendChild(el('strong', p.question));
-        div.appendChild(el('span', ' — ' + p.status + ', ' + fmt.format(p.total_votes) + ' phiếu'));
+        div.appendChild(el('span', ' — ' + (STATUS[p.status] || p.status) + ', ' + fmt.format(p.total_votes) + ' phiếu'));
         var ul = el('ul');
         p.options.forEach(function (o) {
           var pct = p.total_votes ? Math.round(o.votes * 1000 / p.total_votes) / 10 : 0;

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from service.periods import Periods
+from service.periods import Periods, shift_month
 from service.store import Store
 from service.store.pages import PageWrite, page_keys
 
@@ -15,6 +15,11 @@ ONCE_SECONDS = 120
 UNIQUES_MAX_AGE_MS = 5000
 SALT_SECONDS = 3 * 86400
 PERIODS = ("today", "week", "month", "year")
+# Reports read past months: a month's top pages and referring hosts, and a year's sources,
+# are kept 13 months (397 days, the longest 13 months) after their period ends.
+KEEP_SECONDS = 397 * 86400
+MONTH_TOP_KEEP = 1000  # paths a month's top-pages list keeps once the month has ended
+MAX_HOSTS = 200  # referring hosts counted per site and month
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class HitWrite:
     session_s: int
     dedupe_s: int
     rate: Rate
+    source: str = ""  # the new visit's source category; '' = internal (not a source)
+    source_host: str = ""  # its referring host name ('' for none)
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,8 @@ def hit_call(store: Store, w: HitWrite) -> tuple[list[str], list[Any]]:
         k.settings(site), k.once(site, w.request_id), k.session(site, w.visitor),
         k.dedupe(site, w.visitor, w.page.id), w.rate.key(store, site, w.now_ms),
         *page_keys(store, site, p),
+        k.sources(site, p.year), k.source_hosts(site, p.month),
+        k.rank(site, shift_month(p.month, -1)),
     ]
     lifetimes = [at * 1000 - w.now_ms for at in
                  (p.expire_day, p.expire_week, p.expire_month, p.expire_year)]
@@ -134,6 +143,10 @@ def hit_call(store: Store, w: HitWrite) -> tuple[list[str], list[Any]]:
         *_stat_args(p, w.now_ms, w.window_ms), w.visitor, w.session_s, w.dedupe_s,
         ONCE_SECONDS, UNIQUES_MAX_AGE_MS, w.rate.allowed, w.rate.window_ms, *lifetimes,
         *w.page.args(),
+        w.source, w.source_host, MAX_HOSTS,
+        (p.expire_year + KEEP_SECONDS) * 1000 - w.now_ms,
+        (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms,
+        (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms, MONTH_TOP_KEEP,
     ]
     return keys, args
 

@@ -12,6 +12,14 @@
 -- (relative, so that `now` is a parameter: a test may stand on any date)
 -- ARGV[16] page id   ARGV[17] path   ARGV[18] title ('' = none)   ARGV[19] title hash
 -- ARGV[20] address unit (keyed hash)   ARGV[21] listable (1/0)   ARGV[22] max pages
+-- Sources and month-top retention (issue #18; appended after the lists above):
+-- KEYS[29] new visits by source, hash of the local year (MM-DD:<category>)
+-- KEYS[30] referring hosts of the month (zset host -> visits)
+-- KEYS[31] last month's rank zset (trimmed by keep_month_top, retention.lua)
+-- ARGV[23] source category ('' = internal: not counted)   ARGV[24] referring host ('' = none)
+-- ARGV[25] max hosts per month   ARGV[26] lifetime (ms) of KEYS[29]
+-- ARGV[27] lifetime (ms) of KEYS[30]   ARGV[28] lifetime (ms) of the month's rank zset
+-- ARGV[29] pages a month's rank zset keeps once the month has ended
 -- Returns {1, counted (0/1), page views, pages evicted, stats} | {-1} unknown site |
 --         {-2, ms until the rate window ends}
 if redis.call('EXISTS', KEYS[15]) == 0 then
@@ -56,6 +64,7 @@ else
     local fields = {'p'}
     if new_visit then
       table.insert(fields, 'v')
+      count_source(KEYS[29], KEYS[30], day, ARGV[23], ARGV[24], ARGV[25], ARGV[26], ARGV[27])
     end
     for _, field in ipairs(fields) do
       redis.call('HINCRBY', KEYS[2], field, 1)
@@ -77,6 +86,7 @@ else
       {id = ARGV[16], path = ARGV[17], title = ARGV[18], title_hash = ARGV[19],
        address = ARGV[20], listable = ARGV[21], max_pages = tonumber(ARGV[22]),
        lifetimes = {ARGV[12], ARGV[13], ARGV[14], ARGV[15]}})
+    keep_month_top(KEYS[27], KEYS[31], ARGV[28], ARGV[29])
   end
   redis.call('SET', KEYS[16], counted, 'EX', tonumber(ARGV[8]))
 end

@@ -148,6 +148,14 @@ class Keys:
         """Sorted set of used ticket nonces by expiry."""
         return self._site(site, "poll", poll, "nonces")
 
+    def sources(self, site: str, year: str) -> str:
+        """Hash of one local year's new visits by source: fields MM-DD:<category>."""
+        return self._site(site, "src", year)
+
+    def source_hosts(self, site: str, month: str) -> str:
+        """Sorted set referring host -> new visits in one month (at most 200 hosts)."""
+        return self._site(site, "src-hosts", month)
+
     def aliases(self, site: str) -> str:
         """Set of the site ids merged into this site (its aliases)."""
         return self._site(site, "aliases")

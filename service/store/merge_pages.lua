@@ -13,8 +13,12 @@
 --        the target has room; when full, it takes the place of the least viewed page if it
 --        has more views (as in track_page, the evicted page's data goes), else it is not
 --        kept. A page hidden on either site stays hidden.
--- rank:  ARGV[4] which rank zset (1..4: day, week, month, year)   ARGV[5] its lifetime (ms),
---        then pairs id, views: added for pages the target tracks.
+-- rank:  ARGV[4] the KEYS index of the rank zset to add to, beyond the current periods' (5:
+--        KEYS[12]; a day, week, month or year, past months included)
+--        ARGV[5] its lifetime (ms; it never
+--        shortens a longer one; 0 = leave it)   ARGV[6] how many entries it keeps (0 = all:
+--        an ended month's list keeps its most viewed), then pairs id, views: added for
+--        pages the target tracks.
 -- Returns {1 applied or 0 already done, pages added, target pages evicted, pages not kept}
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   return {0, 0, 0, 0}
@@ -66,12 +70,19 @@ if ARGV[3] == 'pages' then
   end
 else
   local rank = KEYS[7 + tonumber(ARGV[4])]
-  for i = 6, #ARGV, 2 do
+  for i = 7, #ARGV, 2 do
     if redis.call('ZSCORE', KEYS[2], ARGV[i]) then
       redis.call('ZINCRBY', rank, ARGV[i + 1], ARGV[i])
     end
   end
-  redis.call('PEXPIRE', rank, ARGV[5])
+  local life, ttl = tonumber(ARGV[5]), redis.call('PTTL', rank)
+  if life > 0 and (ttl == -1 or (ttl >= 0 and ttl < life)) then
+    redis.call('PEXPIRE', rank, life)
+  end
+  local keep = tonumber(ARGV[6])
+  if keep > 0 and redis.call('ZCARD', rank) > keep then
+    redis.call('ZREMRANGEBYRANK', rank, 0, -(keep + 1))
+  end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return {1, added, evicted, dropped}

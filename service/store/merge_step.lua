@@ -5,14 +5,18 @@
 -- ARGV[1] step name   ARGV[2] now (ms), kept as the step's marker
 -- ARGV[3..] operations, each an op name, a KEYS index `k`, then its arguments:
 --   HINCRBY k field n      add n to a hash field (totals, period counters, history, baselines)
---   PEXPIRE k ms           expire a time-bucketed key (in the step that may create it)
+--   PEXPIRE k ms           expire a time-bucketed key in ms (in the step that may create
+--                          it); never shortens a longer lifetime the key already has
+--   ZINCRBY k member n     add n to a sorted-set member (referring hosts)
+--   ZTRIM k n              keep the n highest members (a bounded list stays bounded)
 --   ZMAX k member score    keep the larger score (online set: last activity in ms)
 --   PFMERGEHEX k tmp hex   merge a HyperLogLog read from the source (hex) into k, through the
 --                          temporary key KEYS[tmp]
 --   BASELINE k field n id  add n to an imported period baseline of period `id`; a baseline of
 --                          another (ended) period is replaced
 -- Returns 1 when applied, 0 when the step had already been done.
-local arity = {HINCRBY = 3, PEXPIRE = 2, ZMAX = 3, PFMERGEHEX = 3, BASELINE = 4}
+local arity = {HINCRBY = 3, PEXPIRE = 2, ZMAX = 3, PFMERGEHEX = 3, BASELINE = 4, ZINCRBY = 3,
+               ZTRIM = 2}
 -- check every op before writing anything: a script that fails midway keeps its writes
 local i = 3
 while i <= #ARGV do
@@ -34,7 +38,14 @@ while i <= #ARGV do
   if op == 'HINCRBY' then
     redis.call('HINCRBY', k, ARGV[i + 2], ARGV[i + 3])
   elseif op == 'PEXPIRE' then
-    redis.call('PEXPIRE', k, ARGV[i + 2])
+    local ttl = redis.call('PTTL', k)
+    if ttl == -1 or (ttl >= 0 and ttl < tonumber(ARGV[i + 2])) then
+      redis.call('PEXPIRE', k, ARGV[i + 2])
+    end
+  elseif op == 'ZINCRBY' then
+    redis.call('ZINCRBY', k, ARGV[i + 3], ARGV[i + 2])
+  elseif op == 'ZTRIM' then
+    redis.call('ZREMRANGEBYRANK', k, 0, -(tonumber(ARGV[i + 2]) + 1))
   elseif op == 'ZMAX' then
     local score = tonumber(redis.call('ZSCORE', k, ARGV[i + 2]))
     if not score or score < tonumber(ARGV[i + 3]) then

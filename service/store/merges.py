@@ -21,6 +21,7 @@ from typing import Any
 
 from service.periods import Periods
 from service.store import Store
+from service.store.counters import MAX_HOSTS, MONTH_TOP_KEEP
 
 # Paths (or top-list entries) per merge_pages call: bounded script arguments for 50,000 paths.
 PAGES_CHUNK = 500
@@ -55,6 +56,15 @@ class Writes:
     def pfmerge_hex(self, key: str, scratch: str, hex_value: str) -> None:
         """Merge a HyperLogLog given as hex into `key`."""
         self.args += ["PFMERGEHEX", self._k(key), self._k(scratch), hex_value]
+
+    def zincrby(self, key: str, member: str, amount: int) -> None:
+        """Add to a sorted-set member."""
+        if amount:
+            self.args += ["ZINCRBY", self._k(key), member, amount]
+
+    def ztrim(self, key: str, keep: int) -> None:
+        """Keep the `keep` highest members."""
+        self.args += ["ZTRIM", self._k(key), keep]
 
     def baseline(self, key: str, name: str, amount: int, period_id: str) -> None:
         """Add to an imported period baseline of `period_id`."""
@@ -217,6 +227,42 @@ def merge_sessions(store: Store, source: str, target: str, done: Step) -> None:
     done("sessions")
 
 
+def merge_sources(store: Store, source: str, target: str, now_ms: int, done: Step) -> None:
+    """New visits by source, day by day (`src:<year>`), and referring hosts by month
+    (`src-hosts:<month>`, kept to its MAX_HOSTS most counted), with the source's lifetimes."""
+    k = store.keys
+    kinds = ((k.sources(source, ""), k.sources), (k.source_hosts(source, ""), k.source_hosts))
+    with store.guard("merge"):
+        found = sorted(key for prefix, _ in kinds
+                       for key in store.redis.scan_iter(match=prefix + "*", count=1000))
+    for key in found:
+        prefix, make = next((pre, mk) for pre, mk in kinds if key.startswith(pre))
+        period = key[len(prefix):]
+        copy = make(target, period)
+        hosts = prefix == kinds[1][0]
+        with store.guard("merge"):
+            pipe = store.redis.pipeline(transaction=False)
+            if hosts:
+                pipe.zrange(key, 0, -1, withscores=True)
+            else:
+                pipe.hgetall(key)
+            pipe.pttl(key)
+            data, ttl = pipe.execute()
+        writes = Writes()
+        if hosts:
+            for host, score in data:
+                writes.zincrby(copy, host, int(score))
+            if data:
+                writes.ztrim(copy, MAX_HOSTS)
+        else:
+            for name, value in sorted(data.items()):
+                writes.hincrby(copy, name, int(value))
+        if writes.args and int(ttl) > 0:
+            writes.pexpire(copy, int(ttl))
+        _run(store, source, target, f"{'src-hosts' if hosts else 'src'}:{period}", writes,
+             now_ms, done)
+
+
 def merge_history(store: Store, source: str, target: str, now_ms: int, done: Step) -> None:
     """Every day of the source's history (visits, pageviews, uniques) added day by day."""
     k = store.keys
@@ -273,7 +319,8 @@ def imported(store: Store, site: str) -> dict[str, str]:
 
 def merge_pages(store: Store, source: str, target: str, p: Periods, *, max_pages: int,
                 listable: Callable[[str], bool], now_ms: int, done: Step) -> PagesMoved:
-    """Per-page views, titles, moderation and this day's, week's, month's and year's ranks.
+    """Per-page views, titles, moderation, and every rank list the source has (today's, this
+    week's, month's, year's and the past months' that reports read).
 
     Written against the page layout of pages.lua (`pv` zset id -> views, `paths`, `ptitle`,
     `tprop`, `tlocked`, `phidden`, `rank:<period>` zsets by id): the one function to port
@@ -282,9 +329,10 @@ def merge_pages(store: Store, source: str, target: str, p: Periods, *, max_pages
     viewed first: into free places up to `max_pages`, then in place of the target's least
     viewed page when they have more views (that page's data goes, as a hit's eviction does);
     the rest are not kept (site totals are never affected). A page hidden on the source stays
-    hidden. Ranks get the source's entries for the pages the target tracks and may list
-    (`listable`: the target's page_prefixes). Chunks of PAGES_CHUNK pages, each one step, in a
-    fixed order (views, then id), so a re-run meets the same chunks.
+    hidden. Rank lists get the source's entries for the pages the target tracks and may list
+    (`listable`: the target's page_prefixes), keep the longer of the two lifetimes, and an
+    ended month's list its MONTH_TOP_KEEP most viewed. Chunks of PAGES_CHUNK pages, each one
+    step, in a fixed order (views, then id), so a re-run meets the same chunks.
     """
     k = store.keys
     with store.guard("merge"):
@@ -311,18 +359,29 @@ def merge_pages(store: Store, source: str, target: str, p: Periods, *, max_pages
             _, new, gone, lost = store.scripts.merge_pages(keys=target_keys, args=args)
         added, evicted, dropped = added + int(new), evicted + int(gone), dropped + int(lost)
         done(f"pages:{n}")
-    life = _lifetimes(p, now_ms)
-    for which, period in enumerate((p.day, p.week, p.month, p.year), start=1):
+    # every rank list the source still has: today's, this week's, ... and the past months'
+    # that reports read (they keep the source's lifetime, and an ended month its top 1,000)
+    prefix = k.rank(source, "")
+    with store.guard("merge"):
+        found = sorted(store.redis.scan_iter(match=k.rank(source, "*"), count=1000))
+    for key in found:
+        period = key[len(prefix):]
         with store.guard("merge"):
-            entries = [(pid, int(score)) for pid, score in
-                       store.redis.zrange(k.rank(source, period), 0, -1, withscores=True)
-                       if pid in paths and listable(paths[pid])]
+            pipe = store.redis.pipeline(transaction=False)
+            pipe.zrange(key, 0, -1, withscores=True)
+            pipe.pttl(key)
+            listed, ttl = pipe.execute()
+        entries = [(pid, int(score)) for pid, score in listed
+                   if pid in paths and listable(paths[pid])]
+        ended_month = len(period) == 7 and period[4] == "-" and period < p.month
         for n, start in enumerate(range(0, len(entries), PAGES_CHUNK)):
-            args = [f"rank:{period}:{n}", now_ms, "rank", which, max(life[period], 1000)]
+            args = [f"rank:{period}:{n}", now_ms, "rank", 5, max(int(ttl), 0),
+                    MONTH_TOP_KEEP if ended_month else 0]
             for pid, score in entries[start:start + PAGES_CHUNK]:
                 args += [pid, score]
             with store.guard("merge"):
-                store.scripts.merge_pages(keys=target_keys, args=args)
+                store.scripts.merge_pages(keys=[*target_keys, k.rank(target, period)],
+                                          args=args)
             done(f"rank:{period}:{n}")
     return PagesMoved(added=added, evicted=evicted, dropped=dropped)
 

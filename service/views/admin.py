@@ -1,4 +1,5 @@
-"""Admin API under /api/v1/admin/: sites, counters, history, hotlines (Bearer tokens)."""
+"""Admin API under /api/v1/admin/: sites, counters, history, sources, reports, hotlines, polls
+(Bearer tokens)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service import figures, hotlines, polls, sites
+from service import figures, hotlines, polls, reports, sites, sources, workbook
 from service.errors import Invalid
 from service.sites import Site
 from service.store import get_store
@@ -128,6 +129,48 @@ def history(site_id: str) -> Response:
         )
         return response
     return jsonify(days=days)
+
+
+@bp.get("/sites/<site_id>/sources")
+@admin_required
+def get_sources(site_id: str) -> Response:
+    """New visits by source of today, this week, month or year; referring hosts."""
+    site = admin_site(site_id)
+    period = request.args.get("period", "month")
+    return jsonify(sources.sources(get_store(), site, period=period, now=datetime.now(UTC)))
+
+
+def _wants_csv() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+
+
+def _report_response(report: reports.Report) -> Response:
+    """The workbook, or the daily rows as CSV with Accept: text/csv."""
+    if _wants_csv():
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["date", "visits", "pageviews", "uniques"])
+        writer.writeheader()
+        writer.writerows(report.days)
+        response = Response(out.getvalue(), mimetype="text/csv")
+        extension = "csv"
+    else:
+        response = Response(workbook.render(report), mimetype=workbook.MIMETYPE)
+        extension = "xlsx"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="bao-cao-{report.name_id}-{report.period.id}.{extension}"'
+    )
+    return response
+
+
+@bp.get("/sites/<site_id>/report")
+@admin_required
+def site_report(site_id: str) -> Response:
+    """The month's (?month=YYYY-MM) or year's (?year=YYYY) report: Excel, or CSV days."""
+    site = admin_site(site_id)
+    now = datetime.now(UTC)
+    period = reports.period_from(request.args.get("month"), request.args.get("year"),
+                                 today=datetime.now(site.tz).date())
+    return _report_response(reports.site_report(get_store(), site, period, now=now))
 
 
 @bp.get("/sites/<site_id>/hotlines")

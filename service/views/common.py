@@ -139,7 +139,7 @@ def settings() -> Settings:
     return found
 
 
-def hit_facts(body: dict[str, Any], path: str, title: str) -> HitFacts:
+def hit_facts(body: dict[str, Any], path: str, title: str, referrer: str = "") -> HitFacts:
     """What this request says about a page load, as plain values for the domain."""
     return HitFacts(
         ip=client_ip(),
@@ -148,6 +148,8 @@ def hit_facts(body: dict[str, Any], path: str, title: str) -> HitFacts:
         token=browser_token(body.get("token")),
         path=path,
         title=title,
+        referrer=referrer,
+        page_origin=request_origin() or "",
     )
 
 

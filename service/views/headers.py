@@ -28,6 +28,14 @@ def widget_policy(origins: Iterable[str]) -> str:
             f"base-uri 'none'; frame-ancestors {ancestors}")
 
 
+def stats_policy(origins: Iterable[str]) -> str:
+    """The public statistics page: no script, its own stylesheet, framed only by the site's
+    origins (by no one without)."""
+    ancestors = " ".join(origins) or "'none'"
+    return ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+            f"form-action 'none'; frame-ancestors {ancestors}")
+
+
 def demo_policy(public_url: str | None) -> str:
     """The demo portal: runs embed.js from the service (PW_PUBLIC_URL when set), not framed."""
     service = f" {public_url}" if public_url else ""

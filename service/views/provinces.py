@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
-from service import groups, merges, metrics
+from service import groups, merges, metrics, reports
 from service.errors import Forbidden
 from service.store import get_store
 from service.views import common
+from service.views.admin import _report_response
 from service.views.auth import admin_required
 from service.views.headers import widget_policy
 from service.views.reads import cached, forget
@@ -70,6 +71,22 @@ def delete_group(group_id: str) -> Response:
     _all_sites()
     groups.delete_group(get_store(), group_id)
     return Response(status=204)
+
+
+@admin_bp.get("/groups/<group_id>/report")
+@admin_required
+def group_report(group_id: str) -> Response:
+    """The group's month (?month=YYYY-MM) or year (?year=YYYY) report: each member site's
+    figures summed (an alias counted as its target) and one row per site (`Theo cổng`)."""
+    _all_sites()
+    store = get_store()
+    group = groups.get_group(store, group_id)
+    members = groups.members(store, group)
+    today = datetime.now(members[0].tz if members else UTC).date()
+    period = reports.period_from(request.args.get("month"), request.args.get("year"),
+                                 today=today)
+    return _report_response(reports.group_report(store, group.id, group.name, members,
+                                                 period, now=datetime.now(UTC)))
 
 
 @admin_bp.post("/sites/<site_id>/merge")

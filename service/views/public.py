@@ -25,8 +25,9 @@ def hits(site_id: str) -> Response:
     body = common.json_body()
     path = common.page_path(body.get("path"))
     title = text(body.get("title"), "title", max_len=common.MAX_TITLE, truncate=True) or ""
-    text(body.get("referrer"), "referrer", max_len=2048, truncate=True)  # checked, not stored
-    facts = common.hit_facts(body, path, title)
+    # classified (a source and a host name), never stored
+    referrer = text(body.get("referrer"), "referrer", max_len=2048, truncate=True) or ""
+    facts = common.hit_facts(body, path, title, referrer)
     try:
         common.check_origin(site)
         outcome = visits.hit(get_store(), common.settings().secret_key, site, facts,

@@ -1,0 +1,76 @@
+"""The public statistics page /stats/{site}: server-rendered, no JavaScript, strict CSP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, request
+
+from service import statspage
+from service.limiter import READS_LIMIT, limiter
+from service.store import get_store
+from service.views import common, headers
+
+bp = Blueprint("stats_page", __name__, url_prefix="/stats",
+               static_folder=str(Path(__file__).parent.parent / "static"),
+               static_url_path="/static")
+
+LABELS = {
+    "vi": {
+        "title": "Thống kê truy cập", "online": "Đang online", "today": "Hôm nay",
+        "week": "Trong tuần", "month": "Trong tháng", "year": "Trong năm",
+        "total": "Tổng số truy cập", "visits": "Lượt truy cập", "pageviews": "Lượt xem trang",
+        "days": "Lượt truy cập 30 ngày qua", "months": "Lượt truy cập 12 tháng qua",
+        "day": "Ngày", "month_col": "Tháng", "table": "Bảng số liệu",
+        "top": "Trang xem nhiều trong tháng", "path": "Trang", "views": "Lượt xem",
+        "no_pages": "Chưa có lượt xem nào trong tháng này.", "poll": "Kết quả bình chọn",
+        "votes": "phiếu", "total_votes": "Tổng số phiếu",
+        "imported": "Trong tổng số {total} lượt truy cập, {imported} lượt được chuyển từ "
+                    "bộ đếm cũ của cổng; {measured} lượt được đo từ khi dùng bộ đếm này.",
+        "as_of": "Số liệu lúc", "other_lang": "English", "other_code": "en",
+        "week_note": "Tuần tính từ thứ Hai; ngày, tuần, tháng, năm theo múi giờ {tz}.",
+        "chart_desc": "Biểu đồ cột; số liệu ghi trên mỗi cột và trong bảng bên dưới.",
+    },
+    "en": {
+        "title": "Visit statistics", "online": "Online now", "today": "Today",
+        "week": "This week", "month": "This month", "year": "This year",
+        "total": "Total visits", "visits": "Visits", "pageviews": "Page views",
+        "days": "Visits in the last 30 days", "months": "Visits in the last 12 months",
+        "day": "Day", "month_col": "Month", "table": "Data table",
+        "top": "Most read this month", "path": "Page", "views": "Views",
+        "no_pages": "No page views this month yet.", "poll": "Poll results",
+        "votes": "votes", "total_votes": "Total votes",
+        "imported": "Of the {total} visits in all, {imported} were imported from the portal's "
+                    "previous counter; {measured} have been measured since this counter began.",
+        "as_of": "Figures as of", "other_lang": "Tiếng Việt", "other_code": "vi",
+        "week_note": "Weeks start on Monday; days, weeks, months and years in the {tz} "
+                     "time zone.",
+        "chart_desc": "Bar chart; each bar's value is written on it and in the table below.",
+    },
+}
+
+
+def _number(lang: str) -> object:
+    sep = "," if lang == "en" else "."
+
+    def fmt(value: int) -> str:
+        return f"{value:,}".replace(",", sep)
+
+    return fmt
+
+
+@bp.get("/<site_id>")
+@limiter.limit(READS_LIMIT)
+def site_page(site_id: str) -> Response:
+    """A site's public statistics; 404 unless its public_stats setting is on."""
+    site = common.load_site(site_id)
+    content = statspage.page(get_store(), site, now=datetime.now(UTC))
+    lang = "en" if request.args.get("lang") == "en" else "vi"
+    response = Response(render_template("stats.html", site=site, lang=lang, t=LABELS[lang],
+                                        number=_number(lang), **content))
+    response.headers["Content-Security-Policy"] = headers.stats_policy(site.origins)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.vary.add("Accept-Encoding")
+    return response
