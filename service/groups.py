@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from service import figures, sites
+from service import figures, sites, statspage
 from service.errors import Invalid, NotFound
 from service.periods import local_iso, ms, periods_of
 from service.sites import SITE_ID_RE, Site
@@ -18,6 +18,9 @@ from service.store.counters import PERIODS
 from service.store.rollup import Wanted, figures_many
 
 MAX_SITES = 500
+# The public page of a group reads each member's page content (history, top pages, ...): it
+# is kept as long as browsers may keep it (Cache-Control max-age=60).
+PAGE_SECONDS = 60.0
 # The roll-up of a group is kept this long per process: a province's front page may show it
 # on every load, and it reads every member site.
 CACHE_SECONDS = 5.0
@@ -159,3 +162,44 @@ def _roll_up(store: Store, group: Group, now: datetime) -> dict[str, Any]:
         "online_window_seconds": max((s.online_window_seconds for s in member_sites),
                                      default=300),
     }
+
+
+def public_page(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]:
+    """What /stats/groups/{group} shows: the roll-up, the members' charts summed, their
+    month's top pages together and the sites ranked; NotFound unless every member's
+    public_stats is on. Kept up to PAGE_SECONDS per process."""
+    clock = time.monotonic()
+    key = f"page:{_check_id(group_id)}"
+    cached = store.group_cache.get(key)
+    if cached is not None and cached[0] > clock:
+        found: dict[str, Any] = cached[1]
+        return found
+    group = get_group(store, group_id)
+    member_sites = members(store, group)
+    if not member_sites or not all(s.public_stats for s in member_sites):
+        raise NotFound("not found")
+    parts = [statspage.page(store, site, now=now) for site in member_sites]
+    names = {site.id: site.name or site.id for site in member_sites}
+
+    def summed(name: str, step: float) -> statspage.Chart:
+        bars = parts[0][name].bars
+        return statspage.chart([(bar.label, bar.long_label,
+                                 sum(part[name].bars[i].value for part in parts))
+                                for i, bar in enumerate(bars)], step)
+
+    top = sorted(({**page, "site": names[site.id]} for site, part in
+                  zip(member_sites, parts, strict=True) for page in part["top_pages"]),
+                 key=lambda page: -int(page["views"]))[:statspage.TOP_PAGES]
+    result = {
+        "stats": stats(store, group_id, now=now),
+        "days": summed("days", 30),
+        "months": summed("months", 64),
+        "top_pages": top,
+        "poll": None,
+        "imported": sum(int(part["imported"]) for part in parts),
+        "month": parts[0]["month"],
+        "timezone": member_sites[0].timezone,
+        "origins": list(dict.fromkeys(o for site in member_sites for o in site.origins)),
+    }
+    store.group_cache[key] = (clock + PAGE_SECONDS, result)
+    return result

@@ -248,3 +248,32 @@ def test_the_group_report(client: FlaskClient, store: Store, root: str) -> None:
                       headers=auth(scoped)).status_code == 403
     assert client.get("/api/v1/admin/groups/nosuch/report",
                       headers=auth(root)).status_code == 404
+
+
+def test_the_public_group_page_needs_public_stats_on_every_member(client: FlaskClient,
+                                                                  store: Store) -> None:
+    sites.put_site(store, "a", {"name": "Phường A", "public_stats": True,
+                                "origins": ["https://a.gov.vn"]})
+    sites.put_site(store, "b", {"name": "Phường B"})
+    groups.put_group(store, "hanoi", {"name": "Hà Nội", "sites": ["a", "b"]})
+    now = datetime.now(UTC)
+    for site_id, n in (("a", 2), ("b", 3)):
+        for i in range(n):
+            visits.record_hit(store, sites.get_site(store, site_id), visitor=f"{site_id}{i}",
+                              path=f"/tin/{site_id}", title=f"Tin {site_id}", now=now)
+    assert client.get("/stats/groups/hanoi").status_code == 404
+    sites.put_site(store, "b", {"public_stats": True, "origins": ["https://b.gov.vn"]})
+    store.group_cache.clear()
+    page = client.get("/stats/groups/hanoi")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Hà Nội" in html
+    assert "<dt>Tổng số truy cập</dt><dd>5</dd>" in html
+    ranking = html[html.index('id="sites-h"'):]
+    assert ranking.index("Phường B") < ranking.index("Phường A")  # 3 visits, then 2
+    assert "Tin b" in html and "Tin a" in html
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://a.gov.vn https://b.gov.vn" in csp
+    assert "Portals, ranked" in client.get("/stats/groups/hanoi?lang=en").get_data(
+        as_text=True)
+    assert client.get("/stats/groups/nosuch").status_code == 404

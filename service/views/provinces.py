@@ -14,8 +14,10 @@ from service.store import get_store
 from service.views import common
 from service.views.admin import _report_response
 from service.views.auth import admin_required
-from service.views.headers import widget_policy
+from service.views.headers import stats_policy, widget_policy
 from service.views.reads import cached, forget
+from service.views.stats_page import LABELS as STATS_LABELS
+from service.views.stats_page import _number as stats_number
 from service.views.widgets import LABELS, _number
 
 # failed tokens are limited by service.views.auth, as on every admin route
@@ -145,4 +147,22 @@ def group_counter_page(group_id: str) -> Response:
     origins = [] if open_to_all else list(dict.fromkeys(o for s in members for o in s.origins))
     response.headers["Content-Security-Policy"] = widget_policy(origins)
     response.headers["Cache-Control"] = "public, max-age=30"
+    return response
+
+
+@public_bp.get("/stats/groups/<group_id>")
+def group_stats_page(group_id: str) -> Response:
+    """A group's public statistics page (every member's public_stats on, else 404): the
+    site page's layout plus the ranking of its sites."""
+    found = cached(("group-page", group_id),
+                   lambda: groups.public_page(get_store(), group_id, now=datetime.now(UTC)))
+    lang = "en" if request.args.get("lang") == "en" else "vi"
+    title = {"id": group_id, "name": found["stats"]["name"], "timezone": found["timezone"]}
+    content = {k: v for k, v in found.items() if k not in ("timezone", "origins")}
+    response = Response(render_template(
+        "stats.html", site=title, lang=lang, t=STATS_LABELS[lang], number=stats_number(lang),
+        ranking=found["stats"]["sites"], **content))
+    response.headers["Content-Security-Policy"] = stats_policy(found["origins"])
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "public, max-age=60"
     return response
