@@ -29,7 +29,7 @@ from typing import Any
 
 import redis
 
-from service import hotlines, polls, sites, votes
+from service import groups, hotlines, polls, sites, visits, votes
 from service.periods import periods_of
 from service.store import Store, counters
 from service.store.embedded import EmbeddedRedis
@@ -44,6 +44,7 @@ TARGETS = {"hits": 0.4, "stats": 0.8, "votes": 0.4}
 # A run where one gthread worker took (nearly) every connection measures one process, at
 # about a third of the speed (seen in about a third of runs on this 2-core machine).
 MIN_WORKER_SHARE = 0.2
+GROUP_SITES = 50
 
 
 def free_port() -> int:
@@ -359,6 +360,92 @@ def _recent(period: str, today: str) -> bool:
     return (datetime.fromisoformat(today) - day).days <= 1
 
 
+def group_setup(store: Store) -> None:
+    """A province of GROUP_SITES wards with a few visits each, grouped as `bench-50`."""
+    now = datetime.now(UTC)
+    ids = [f"bench-g{i:02d}" for i in range(GROUP_SITES)]
+    for n, site_id in enumerate(ids):
+        ward, _ = sites.put_site(store, site_id, {})
+        for v in range(1 + n % 5):
+            visits.record_hit(store, ward, visitor=f"g{v}", path=f"/tin/{v}", title="", now=now)
+    groups.put_group(store, "bench-50", {"name": "Tỉnh", "sites": ids})
+
+
+def group_bench(store: Store, svc: str,
+                server: subprocess.Popen[bytes] | None = None) -> dict[str, Any]:
+    """GET group stats (50 sites) against GET stats of one site over HTTP (interleaved), and
+    the roll-up in-process with a cold cache: time and Redis round trips."""
+    single, group = f"{svc}/api/v1/sites/bench/stats", f"{svc}/api/v1/groups/bench-50/stats"
+    s1, g1, s2, g2 = (wrk(single, server=server), wrk(group, server=server),
+                      wrk(single, server=server), wrk(group, server=server))
+    out: dict[str, Any] = {"single": {k: (s1[k] + s2[k]) / 2 for k in s1},
+                           "group": {k: (g1[k] + g2[k]) / 2 for k in g1}}
+    bench = sites.get_site(store, "bench", cached=False)
+    cold, one = [], []
+    sent = {"n": 0}
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting_send(self: Any, command: Any, check_health: bool = True) -> None:
+        sent["n"] += 1
+        original(self, command, check_health)  # type: ignore[no-untyped-call]
+
+    redis.connection.AbstractConnection.send_packed_command = counting_send  # type: ignore[method-assign]
+    try:
+        for _ in range(30):
+            store.group_cache.clear()
+            store.site_cache.clear()
+            sent["n"] = 0
+            start = time.perf_counter()
+            groups.stats(store, "bench-50", now=datetime.now(UTC))
+            cold.append((time.perf_counter() - start) * 1000)
+            trips = sent["n"]
+            start = time.perf_counter()
+            visits.read_stats(store, bench, now=datetime.now(UTC))
+            one.append((time.perf_counter() - start) * 1000)
+    finally:
+        redis.connection.AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    out.update(cold_ms=statistics.median(cold), one_ms=statistics.median(one), trips=trips)
+    return out
+
+
+def group_lines(g: dict[str, Any]) -> list[str]:
+    ratio = g["group"]["rps"] / g["single"]["rps"]
+    return [
+        f"group roll-up ({GROUP_SITES} sites, cached up to 5 s per process):",
+        line("GET stats (one site)", g["single"]),
+        line(f"GET group stats ({GROUP_SITES})", g["group"], g["single"]),
+        f"  ratio group / single-site stats: {ratio:.2f}x",
+        f"  cold roll-up in-process (cache cleared): median {g['cold_ms']:.2f} ms, "
+        f"{g['trips']} Redis round trips (one site's stats read: {g['one_ms']:.2f} ms)",
+    ]
+
+
+def group_only() -> int:
+    """`PW_BENCH_ONLY=group make bench`: the group roll-up part alone."""
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    embedded = EmbeddedRedis(tmp / "redis")
+    embedded.start()
+    try:
+        store = Store.from_url(embedded.url)
+        sites.put_site(store, "bench", {})
+        group_setup(store)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
+                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
+        (tmp / "prom").mkdir()
+        port = free_port()
+        with gunicorn("service:create_app()", port, env) as proc:
+            wrk(f"http://127.0.0.1:{port}/api/v1/sites/bench/stats", seconds=2, server=proc)
+            found = group_bench(store, f"http://127.0.0.1:{port}", proc)
+    finally:
+        embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nportal-widgets group benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n".join(group_lines(found)))
+    return 0
+
+
 def print_retained() -> None:
     """What the report data kept past its period costs (issue #18)."""
     print(f"  of which kept for reports: {RETAINED['month_top_keys']:.0f} past months' "
@@ -390,6 +477,8 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("make bench needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
+    if os.environ.get("PW_BENCH_ONLY") == "group":
+        return group_only()
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     embedded = EmbeddedRedis(tmp / "redis")
     embedded.start()
@@ -405,6 +494,7 @@ def main() -> int:
                                    "options": ["A", "B", "C", "D"]}, now=datetime.now(UTC))
         bodies = tmp / "votes.txt"
         vote_bodies(bodies, site, int(SECONDS * 2 * 4000))
+        group_setup(store)
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
         env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
@@ -432,6 +522,7 @@ def main() -> int:
                 minimal = {k: (a1[k] + a2[k]) / 2 for k in a1}
                 service = {k: (b1[k] + b2[k]) / 2 for k in b1}
                 results[key] = (title, minimal, service)
+            grouped = group_bench(store, svc, service_proc)
             half = results["hits"][2]["rps"] / 2
             p99_half = [paced(svc_port, "POST", "/api/v1/sites/bench/hits",
                               lambda i, n=n: (f'{{"path": "/half/{i % 1000}", '
@@ -460,6 +551,7 @@ def main() -> int:
     print(f"  POST hits p99 at half of peak ({half:.0f} req/s, paced, 3 runs): "
           + ", ".join(f"{v:.2f}" for v in p99_half) + " ms")
     print(f"  wrk runs repeated because one worker held the connections: {RUNS['reruns']}")
+    print("\n".join(group_lines(grouped)))
     print("Redis cost per request (round trips counted at the client; commands from "
           "commandstats, including those inside scripts):")
     for name, (trips, cmds) in cost.items():

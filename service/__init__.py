@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         headers,
         health,
         pages,
+        provinces,
         public,
         public_hotlines,
         public_polls,
@@ -55,7 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
                       admin_pages.bp, widgets.bp, pages.bp, admin_page.bp, stats_page.bp,
-                      openapi.bp):
+                      openapi.bp, provinces.admin_bp, provinces.public_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from service.errors import Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from service.store import Store
+from service.store import merges as merges_db
 from service.store import sites as db
 
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -44,6 +45,12 @@ class Site:
     locale: str = "vi"
     page_prefixes: tuple[str, ...] = field(default_factory=tuple)
     public_stats: bool = False  # whether /stats/{site}, the public statistics page, is served
+    # set by a merge (service.merges), never by the settings API: public routes addressed
+    # to this site act on that one
+    merged_into: str = ""
+    # set only on what resolve_public answers for an alias: the id the request addressed.
+    # Its readers keep visitor ids of that id, so a visit open at the merge goes on.
+    alias_of: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -56,6 +63,9 @@ class Site:
         data["name"] = self.name or self.id
         data["origins"] = list(self.origins)
         data["page_prefixes"] = list(self.page_prefixes)
+        del data["alias_of"]
+        if not self.merged_into:
+            del data["merged_into"]
         return data
 
     def listable(self, path: str) -> bool:
@@ -63,7 +73,8 @@ class Site:
         return not self.page_prefixes or path.startswith(self.page_prefixes)
 
 
-SETTING_NAMES = tuple(name for name in Site.__dataclass_fields__ if name != "id")
+SETTING_NAMES = tuple(name for name in Site.__dataclass_fields__
+                      if name not in ("id", "merged_into", "alias_of"))
 
 
 def check_site_id(site_id: str) -> str:
@@ -148,7 +159,7 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
 
 
 def _build(site_id: str, data: Mapping[str, Any]) -> Site:
-    known = {k: v for k, v in data.items() if k in SETTING_NAMES}
+    known = {k: v for k, v in data.items() if k in SETTING_NAMES or k == "merged_into"}
     for name in ("origins", "page_prefixes"):
         if name in known:
             known[name] = tuple(known[name])
@@ -176,6 +187,43 @@ def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
     return found
 
 
+def resolve_public(store: Store, site_id: str) -> Site:
+    """The site a public request addressed to `site_id` acts on: the site itself, or for an
+    alias (a site merged into another) its target, allowed on the alias's origins too, so
+    old embed snippets keep counting, into the target. The one place aliases are followed."""
+    site = get_site(store, site_id)
+    if not site.merged_into:
+        return site
+    target = get_site(store, site.merged_into)
+    if target.merged_into:  # never made by a merge (it refuses chains); stop, do not loop
+        raise NotFound("unknown site")
+    if site.origins and target.origins:
+        origins = tuple(dict.fromkeys((*target.origins, *site.origins)))
+    else:
+        origins = ()
+    return replace(target, origins=origins, alias_of=site.id)
+
+
+def get_many(store: Store, site_ids: list[str]) -> dict[str, Site]:
+    """Known sites among `site_ids` (from the cache, the rest in one pipelined read)."""
+    now = time.monotonic()
+    found: dict[str, Site] = {}
+    missing = []
+    for site_id in dict.fromkeys(site_ids):
+        hit = store.site_cache.get(site_id)
+        if hit is not None and hit[0] > now:
+            if hit[1] is not None:
+                found[site_id] = hit[1]
+        elif SITE_ID_RE.match(site_id):
+            missing.append(site_id)
+    for site_id, data in zip(missing, db.load_many(store, missing), strict=True):
+        site = _build(site_id, data) if data is not None else None
+        store.site_cache[site_id] = (now + CACHE_SECONDS, site)
+        if site is not None:
+            found[site_id] = site
+    return found
+
+
 def exists(store: Store, site_id: str) -> bool:
     """Whether a site of this id exists (read from Redis, not the cache)."""
     return SITE_ID_RE.match(site_id) is not None and db.exists(store, site_id)
@@ -187,8 +235,13 @@ def list_sites(store: Store) -> list[Site]:
 
 
 def delete_site(store: Store, site_id: str, *, purge: bool = False) -> None:
-    """Remove the site; with purge, every key of the site too."""
-    get_site(store, site_id, cached=False)
+    """Remove the site; with purge, every key of the site too. A site that others were merged
+    into is kept (409): deleting it would break their old embed snippets."""
+    site = get_site(store, site_id, cached=False)
+    if db.aliases(store, site_id):
+        raise Conflict("other sites were merged into this site")
     db.delete(store, site_id, purge=purge)
+    if site.merged_into:
+        merges_db.forget_alias(store, site_id, site.merged_into)
     store.site_cache.pop(site_id, None)
 

@@ -98,7 +98,8 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
             raise _refuse(peeked)
         found, views = peeked
         return HitOutcome(reason, stats_of.stats_object(site, found, p, now), views)
-    visitor = visitor_id(store, secret, site.id, p.day, ip=facts.ip,
+    # an alias's readers keep the visitor ids they had before the merge (service.merges)
+    visitor = visitor_id(store, secret, site.alias_of or site.id, p.day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
     source = sources.classify(facts.referrer, sources.page_hosts(site, facts.page_origin))
     page = PageWrite(path=facts.path, title=facts.title, address=rate.address,
@@ -151,7 +152,8 @@ def beat(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetim
     """A heartbeat of the page's reader (nothing for bots and prefetches); counts nothing."""
     if not_counted_reason(facts.user_agent, facts.purpose) is not None:
         return
-    visitor = visitor_id(store, secret, site.id, periods_of(now, site.tz).day, ip=facts.ip,
+    visitor = visitor_id(store, secret, site.alias_of or site.id,
+                         periods_of(now, site.tz).day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
     heartbeat(store, site, visitor=visitor, now=now,
               rate=_rate(secret, "beat", facts.ip, HEARTBEATS_PER_MINUTE))

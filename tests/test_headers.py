@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import hotlines, polls, sites, tokens
+from service import groups, hotlines, polls, sites, tokens
 from service.store import Store
 from service.views.widgets import script
 
@@ -25,8 +25,9 @@ def world(store: Store) -> dict[str, str]:
     polls.create(store, site, {"id": "dap-ung", "question": "Đáp ứng?", "options": ["Tốt", "Kém"],
                                "results": "always"}, now=datetime.now(UTC))
     polls.set_current(store, site, {"poll": "dap-ung"})
-    return {"site_id": "thanhxuan", "hotline_id": item["id"], "poll_id": "dap-ung",
-            "digest": script().digest, "filename": "admin.js",
+    groups.put_group(store, "hanoi", {"name": "Hà Nội", "sites": ["thanhxuan", "caugiay"]})
+    return {"site_id": "thanhxuan", "group_id": "hanoi", "hotline_id": item["id"],
+            "poll_id": "dap-ung", "digest": script().digest, "filename": "admin.js",
             "token": tokens.create(store, "root", [], now=datetime.now(UTC))}
 
 

@@ -40,6 +40,11 @@ def test_key_strings_are_pinned() -> None:
     assert k.poll_nonces("thanhxuan", "p1") == "pw:{thanhxuan}:poll:p1:nonces"
     assert k.sources("thanhxuan", "2026") == "pw:{thanhxuan}:src:2026"
     assert k.source_hosts("thanhxuan", "2026-11") == "pw:{thanhxuan}:src-hosts:2026-11"
+    assert k.groups() == "pw:groups"
+    assert k.group("hanoi") == "pw:group:hanoi"
+    assert k.aliases("thanhxuan") == "pw:{thanhxuan}:aliases"
+    assert k.merge_progress("thanhxuan", "old") == "pw:{thanhxuan}:merge:old"
+    assert k.merge_scratch("thanhxuan", "old") == "pw:{thanhxuan}:merge-tmp:old"
     assert k.site_pattern("thanhxuan") == "pw:{thanhxuan}:*"
 
 

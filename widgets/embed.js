@@ -109,20 +109,33 @@
     });
   }
 
-  function counter(stats, stale) {
+  function paint(el, stats, stale) {
     var win = Math.round((stats.online_window_seconds || 300) / 60);
     var rows = [
       [T.online, stats.online, T.onlineTip.replace('{n}', win)],
       [T.week, stats.visits.week, T.weekTip],
       [T.month, stats.visits.month], [T.year, stats.visits.year], [T.total, stats.visits.total]
     ];
-    each('counter', function (el) {
-      show(el, h('div', { 'class': 'pw', role: 'group', 'aria-label': T.stats }, [
-        h('ul', {}, rows.map(function (r) {
-          return h('li', { title: r[2] }, [h('span', { text: r[0] + ': ' }), h('span', { 'class': 'n', text: fmt.format(r[1]) })]);
-        })),
-        stale ? h('p', { 'class': 'm', text: T.asOf + ' ' + when(stale) }) : null
-      ]));
+    show(el, h('div', { 'class': 'pw', role: 'group', 'aria-label': T.stats }, [
+      h('ul', {}, rows.map(function (r) {
+        return h('li', { title: r[2] }, [h('span', { text: r[0] + ': ' }), h('span', { 'class': 'n', text: fmt.format(r[1]) })]);
+      })),
+      stale ? h('p', { 'class': 'm', text: T.asOf + ' ' + when(stale) }) : null
+    ]));
+  }
+  function counter(stats, stale) {
+    each('counter', function (el) { if (!el.getAttribute('data-group')) paint(el, stats, stale); });
+  }
+  // data-group="<group>": this counter shows the group's totals (the hit still counts for data-site)
+  function group(el) {
+    var g = el.getAttribute('data-group');
+    if (!g || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(g)) return;
+    req(base + '/api/v1/groups/' + g + '/stats').then(function (b) {
+      paint(el, b);
+      store('group:' + g, { t: Date.now(), s: b });
+    }).catch(function () {
+      var c = store('group:' + g);
+      if (c && c.s && c.s.visits) paint(el, c.s, c.t);
     });
   }
   function views(n) {
@@ -267,6 +280,7 @@
         if (p) views(p.views);
       }).catch(function () {});
     }
+    each('counter', group);
     each('top-pages', topPages);
     each('hotlines', hotlines);
     each('poll', poll);

@@ -1,4 +1,4 @@
-"""`portal-widgets site ...`: create, update, list, show, delete, set-counters."""
+"""`portal-widgets site ...`: create, update, list, show, delete, set-counters, merge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from service import figures, sites, visits
+from service import figures, merges, sites, visits
 from service.cli.common import CommandError, open_store, print_json
 
 
@@ -42,6 +42,10 @@ def register(sub: Any) -> None:
     counters.add_argument("site")
     counters.add_argument("--json", required=True,
                           help='e.g. {"visits": {"total": 12380046}, "pageviews": {"total": 0}}')
+    merge = site_sub.add_parser(
+        "merge", help="merge SITE into TARGET: its figures move there, it becomes an alias")
+    merge.add_argument("site")
+    merge.add_argument("--into", required=True, metavar="TARGET")
     site.set_defaults(func=cmd_site)
 
 
@@ -82,6 +86,10 @@ def cmd_site(args: argparse.Namespace) -> int:
             print_json({"settings": site.to_json(),
                          "stats": visits.read_stats(store, site, now=now),
                          "counters": figures.counters(store, site, now=now)})
+        elif args.action == "merge":
+            # waits until running services see the alias (about 6 s), then copies; run it
+            # again after an interruption: it finishes without adding anything twice
+            print_json(merges.merge(store, args.site, args.into, now=datetime.now(UTC)))
         elif args.action == "set-counters":
             site = sites.get_site(store, args.site, cached=False)
             try:

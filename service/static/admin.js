@@ -178,6 +178,8 @@
       select.textContent = '';
       data.sites.forEach(function (s) { select.appendChild(el('option', s.name + ' (' + s.id + ')', { value: s.id })); });
       if (data.sites.length) loadSite(); else say('Mã này chưa được cấp cổng nào.');
+      // admin-groups.js (provinces: groups, aliases, merges) starts from here
+      document.dispatchEvent(new CustomEvent('pw-admin-ready', { detail: { token: token, sites: data.sites } }));
     }).catch(function (e) { say(e.message, 'login-msg'); });
   }
 

@@ -28,6 +28,8 @@ class Store:
         # site id -> (expires at monotonic, site); see service.sites.get_site
         self.site_cache: dict[str, tuple[float, Any]] = {}
         self.salt_cache: dict[str, str] = {}
+        # group id -> (expires at monotonic, roll-up); see service.groups.stats
+        self.group_cache: dict[str, tuple[float, Any]] = {}
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "pw") -> Store:

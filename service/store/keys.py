@@ -22,6 +22,14 @@ class Keys:
         """Hash of admin token name -> JSON record (hash, scope, created)."""
         return f"{self.prefix}:tokens"
 
+    def groups(self) -> str:
+        """Set of all group ids."""
+        return f"{self.prefix}:groups"
+
+    def group(self, group: str) -> str:
+        """JSON document of one group: name and member site ids."""
+        return f"{self.prefix}:group:{group}"
+
     # per-site keys
     def _site(self, site: str, *parts: str) -> str:
         return ":".join((f"{self.prefix}:{{{site}}}", *parts))
@@ -147,6 +155,18 @@ class Keys:
     def source_hosts(self, site: str, month: str) -> str:
         """Sorted set referring host -> new visits in one month (at most 200 hosts)."""
         return self._site(site, "src-hosts", month)
+
+    def aliases(self, site: str) -> str:
+        """Set of the site ids merged into this site (its aliases)."""
+        return self._site(site, "aliases")
+
+    def merge_progress(self, target: str, source: str) -> str:
+        """Hash step -> time done (ms) of merging `source` into `target` (target's slot)."""
+        return self._site(target, "merge", source)
+
+    def merge_scratch(self, target: str, source: str) -> str:
+        """Temporary copy of one of the source's HyperLogLogs, in the target's slot."""
+        return self._site(target, "merge-tmp", source)
 
     def site_pattern(self, site: str) -> str:
         """SCAN pattern matching every key of one site (for purge)."""

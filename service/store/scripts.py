@@ -26,3 +26,7 @@ class Scripts:
         self.vote = client.register_script(_source("limit.lua", "vote.lua"))
         self.top = client.register_script(_source("top.lua"))
         self.cas = client.register_script(_source("cas.lua"))
+        self.merge_claim = client.register_script(_source("merge_claim.lua"))
+        self.merge_step = client.register_script(_source("merge_step.lua"))
+        self.merge_read_hll = client.register_script(_source("merge_read_hll.lua"))
+        self.merge_pages = client.register_script(_source("merge_pages.lua"))

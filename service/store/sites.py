@@ -55,3 +55,22 @@ def delete(store: Store, site_id: str, *, purge: bool) -> int:
             if batch:
                 removed += store.redis.unlink(*batch)
     return int(removed)
+
+
+def load_many(store: Store, site_ids: list[str]) -> list[dict[str, Any] | None]:
+    """The stored settings of each site (None when missing), in one pipelined read (a
+    cluster pipeline sends one batch per node)."""
+    if not site_ids:
+        return []
+    with store.guard("site_load"):
+        pipe = store.redis.pipeline(transaction=False)
+        for site_id in site_ids:
+            pipe.get(store.keys.settings(site_id))
+        raws = pipe.execute()
+    return [json.loads(raw) if raw else None for raw in raws]
+
+
+def aliases(store: Store, site_id: str) -> set[str]:
+    """Ids of the sites merged into this one."""
+    with store.guard("site_load"):
+        return set(store.redis.smembers(store.keys.aliases(site_id)))

@@ -98,8 +98,9 @@ def browser_token(value: Any) -> str:
 
 
 def load_site(site_id: str) -> Site:
-    """The site of a public request (404 when unknown), remembered for CORS."""
-    site = sites.get_site(get_store(), site_id)
+    """The site of a public request (404 when unknown; an alias acts on its target),
+    remembered for CORS."""
+    site = sites.resolve_public(get_store(), site_id)
     g.pw_site = site
     return site
 
@@ -164,7 +165,7 @@ def _site_for_cors() -> Site | None:
         site_id = (request.view_args or {}).get("site_id")
         if site_id:
             with contextlib.suppress(NotFound, StorageUnavailable):
-                site = sites.get_site(get_store(), site_id)
+                site = sites.resolve_public(get_store(), site_id)
     return site
 
 
