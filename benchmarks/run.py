@@ -528,6 +528,19 @@ def main() -> int:
                               lambda i, n=n: (f'{{"path": "/half/{i % 1000}", '
                                               f'"token": "half{n}-{i:08d}"}}').encode(), half, 8)
                         for n in range(3)]
+        # printed now: the slower parts below cannot lose these figures
+        print(f"\nportal-widgets benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+              f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+              f"load generator: wrk (2 threads, 32 connections, {SECONDS:.0f} s runs, "
+              "interleaved A B A B with the minimal app)")
+        print("throughput and latency (service vs the minimal Flask route):")
+        for title, minimal, service in results.values():
+            print(line(f"minimal (for {title.split()[1]})", minimal))
+            print(line(title, service, minimal))
+        print(f"  POST hits p99 at half of peak ({half:.0f} req/s, paced, 3 runs): "
+              + ", ".join(f"{v:.2f}" for v in p99_half) + " ms")
+        print(f"  wrk runs repeated because one worker held the connections: {RUNS['reruns']}")
+        print("\n".join(group_lines(grouped)), flush=True)
         cost = redis_cost(embedded.url, store)
     finally:
         embedded.stop()
@@ -540,18 +553,6 @@ def main() -> int:
     from widgets import embed_js
 
     embed_gz = len(gzip.compress(embed_js(), 9))  # the bytes served, labels inlined
-    print(f"\nportal-widgets benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load generator: wrk (2 threads, 32 connections, {SECONDS:.0f} s runs, "
-          "interleaved A B A B with the minimal app)")
-    print("throughput and latency (service vs the minimal Flask route):")
-    for title, minimal, service in results.values():
-        print(line(f"minimal (for {title.split()[1]})", minimal))
-        print(line(title, service, minimal))
-    print(f"  POST hits p99 at half of peak ({half:.0f} req/s, paced, 3 runs): "
-          + ", ".join(f"{v:.2f}" for v in p99_half) + " ms")
-    print(f"  wrk runs repeated because one worker held the connections: {RUNS['reruns']}")
-    print("\n".join(group_lines(grouped)))
     print("Redis cost per request (round trips counted at the client; commands from "
           "commandstats, including those inside scripts):")
     for name, (trips, cmds) in cost.items():

@@ -30,7 +30,8 @@ from service import figures, sites, visits
 from service.errors import Conflict, Invalid, NotFound
 from service.periods import ms, periods_of
 from service.sites import SITE_ID_RE, Site
-from service.store import Store, VersionConflict
+from service.store import Store, VersionConflict, page_merge
+from service.store import merge_steps as steps
 from service.store import merges as db
 from service.store import sites as sites_db
 from service.store.counters import PERIODS
@@ -94,15 +95,16 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
     p = periods_of(now, target.tz)
     now_ms = ms(now)
     done = after_step or (lambda step: None)
-    db.merge_counters(store, source.id, target.id, p, now_ms, done)
-    db.merge_sessions(store, source.id, target.id, done)
-    db.merge_history(store, source.id, target.id, now_ms, done)
-    db.merge_sources(store, source.id, target.id, now_ms, done)
-    db.merge_uniques(store, source.id, target.id, p, now_ms, done)
-    db.merge_baselines(store, source.id, target.id, _baselines(store, source.id, p.ids()),
+    steps.merge_counters(store, source.id, target.id, p, now_ms, done)
+    steps.merge_sessions(store, source.id, target.id, done)
+    steps.merge_history(store, source.id, target.id, now_ms, done)
+    steps.merge_sources(store, source.id, target.id, now_ms, done)
+    steps.merge_uniques(store, source.id, target.id, p, now_ms, done)
+    steps.merge_baselines(store, source.id, target.id, _baselines(store, source.id, p.ids()),
                        now_ms, done)
-    pages = db.merge_pages(store, source.id, target.id, p, max_pages=target.max_pages,
-                           listable=target.listable, now_ms=now_ms, done=done)
+    pages = page_merge.merge_pages(store, source.id, target.id, p,
+                                   max_pages=target.max_pages, listable=target.listable,
+                                   now_ms=now_ms, done=done)
     db.finish(store, source.id, target.id, now_ms)
     return {"site": source.id, "merged_into": target.id, "resumed": resuming,
             "moved": {"visits": moved["visits"], "pageviews": moved["pageviews"]},
@@ -121,7 +123,7 @@ def _settle(store: Store, source: str, target: str, now: datetime, seconds: floa
 def _baselines(store: Store, source: str,
                ids: dict[str, str]) -> dict[str, tuple[int, str | None]]:
     """The source's baselines that count now: field -> (value, period id; None for total)."""
-    current = figures.imported_values(db.imported(store, source), ids)
+    current = figures.imported_values(steps.imported(store, source), ids)
     out: dict[str, tuple[int, str | None]] = {}
     for kind, values in current.items():
         for period in (*PERIODS, "total"):

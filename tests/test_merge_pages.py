@@ -1,4 +1,4 @@
-"""The per-page step of a merge (service.store.merges.merge_pages), on the page layout of
+"""The per-page step of a merge (service.store.page_merge.merge_pages), on the page layout of
 pages.lua: views by page id, one copy of each path, titles, moderation, ranks."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from service import pages, sites, visits
 from service.periods import ms, periods_of
 from service.sites import Site
 from service.store import Store
-from service.store import merges as db
+from service.store import page_merge as db
 from service.store.pages import page_id
 from tests.conftest import at
 

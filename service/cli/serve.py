@@ -146,32 +146,7 @@ class _Supervisor:
         self.next_try = self.started + self.backoff
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Run gunicorn; without PW_REDIS_URL, run and supervise the embedded Redis beside it."""
-    env = dict(os.environ)
-    storage = StorageSettings.from_env(env)
-    if args.dev and not env.get("PW_SECRET_KEY"):
-        env["PW_SECRET_KEY"] = _dev_secret(storage.data_dir)
-    settings = Settings.from_env(env)
-    metrics_dir = _metrics_dir(env, settings.data_dir)
-    private_dir(settings.data_dir)
-    # Held by this process and inherited by gunicorn (and its workers) and Redis.
-    locks = [hold_lock(settings.data_dir / LOCK_NAME, in_use_message(settings.data_dir)),
-             _lock_metrics_dir(metrics_dir)]
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    lock_fds = tuple(lock.fileno() for lock in locks)
-    embedded: EmbeddedRedis | None = None
-    supervisor: _Supervisor | None = None
-    if settings.embedded:
-        embedded = EmbeddedRedis(settings.data_dir)
-        embedded.inherit = lock_fds
-        embedded.lock()
-        embedded.start()
-        supervisor = _Supervisor(embedded)
-        env["PW_REDIS_URL"] = embedded.url
-        print(f"embedded redis on {embedded.socket}", file=sys.stderr)
-    else:
-        _check_external(settings.redis_url)
+def _gunicorn_command(args: argparse.Namespace) -> list[str]:
     command = [
         sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf",
         "--bind", f"{args.host}:{args.port}", "service:create_app()",
@@ -180,6 +155,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         command += ["--workers", str(args.workers)]
     if args.threads:
         command += ["--threads", str(args.threads)]
+    return command
+
+
+def _run_gunicorn(command: list[str], env: dict[str, str], lock_fds: tuple[int, ...],
+                  supervisor: _Supervisor | None) -> int:
+    """Run gunicorn until it exits, checking the embedded Redis meanwhile; its exit code."""
     # Not its own session: a Ctrl-C in the terminal stops gunicorn at once.
     gunicorn = subprocess.Popen(command, env=env, pass_fds=lock_fds,
                                 preexec_fn=die_with_parent(os.getpid()))
@@ -196,8 +177,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         while True:
             try:
-                code = gunicorn.wait(POLL_SECONDS)
-                break
+                return gunicorn.wait(POLL_SECONDS)
             except subprocess.TimeoutExpired:
                 pass
             if supervisor is not None and not stopping:
@@ -206,9 +186,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if gunicorn.poll() is None:
             gunicorn.terminate()
             gunicorn.wait()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run gunicorn; without PW_REDIS_URL, run and supervise the embedded Redis beside it."""
+    env = dict(os.environ)
+    storage = StorageSettings.from_env(env)
+    if args.dev and not env.get("PW_SECRET_KEY"):
+        env["PW_SECRET_KEY"] = _dev_secret(storage.data_dir)
+    settings = Settings.from_env(env)
+    metrics_dir = _metrics_dir(env, settings.data_dir)
+    private_dir(settings.data_dir)
+    # Held by this process and inherited by gunicorn (and its workers) and Redis.
+    locks = [hold_lock(settings.data_dir / LOCK_NAME, in_use_message(settings.data_dir)),
+             _lock_metrics_dir(metrics_dir)]
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    lock_fds = tuple(lock.fileno() for lock in locks)
+    embedded: EmbeddedRedis | None = None
+    supervisor: _Supervisor | None = None
+    try:
+        if settings.embedded:
+            embedded = EmbeddedRedis(settings.data_dir)
+            embedded.inherit = lock_fds
+            embedded.lock()
+            embedded.start()
+            supervisor = _Supervisor(embedded)
+            env["PW_REDIS_URL"] = embedded.url
+            print(f"embedded redis on {embedded.socket}", file=sys.stderr)
+        else:
+            _check_external(settings.redis_url)
+        return _run_gunicorn(_gunicorn_command(args), env, lock_fds, supervisor)
+    finally:
         if embedded is not None:
             embedded.stop()
             print("embedded redis stopped", file=sys.stderr)
         for lock in locks:
             lock.close()
-    return code

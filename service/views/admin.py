@@ -1,5 +1,5 @@
-"""Admin API under /api/v1/admin/: sites, counters, history, sources, reports, hotlines, polls
-(Bearer tokens)."""
+"""Admin API under /api/v1/admin/: sites, counters, history, sources, reports (Bearer
+tokens); hotlines and polls: admin_content.py; pages: admin_pages.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service import figures, hotlines, polls, reports, sites, sources, workbook
+from service import figures, reports, sites, sources, workbook
 from service.errors import Invalid
 from service.sites import Site
 from service.store import get_store
@@ -171,110 +171,3 @@ def site_report(site_id: str) -> Response:
     period = reports.period_from(request.args.get("month"), request.args.get("year"),
                                  today=datetime.now(site.tz).date())
     return _report_response(reports.site_report(get_store(), site, period, now=now))
-
-
-@bp.get("/sites/<site_id>/hotlines")
-@admin_required
-def get_hotlines(site_id: str) -> Response:
-    """The ordered list with click counts."""
-    return jsonify(hotlines.admin_view(get_store(), admin_site(site_id)))
-
-
-@bp.put("/sites/<site_id>/hotlines")
-@admin_required
-def put_hotlines(site_id: str) -> Response:
-    """Replace the whole ordered list."""
-    site = admin_site(site_id)
-    hotlines.replace(get_store(), site, admin_body())
-    return jsonify(hotlines.admin_view(get_store(), site))
-
-
-@bp.post("/sites/<site_id>/hotlines")
-@admin_required
-def add_hotline(site_id: str) -> Response:
-    """Append one hotline."""
-    response = jsonify(hotlines.add(get_store(), admin_site(site_id), admin_body()))
-    response.status_code = 201
-    return response
-
-
-@bp.patch("/sites/<site_id>/hotlines/<hotline_id>")
-@admin_required
-def patch_hotline(site_id: str, hotline_id: str) -> Response:
-    """Change some fields of one hotline."""
-    return jsonify(hotlines.patch(get_store(), admin_site(site_id), hotline_id, admin_body()))
-
-
-@bp.delete("/sites/<site_id>/hotlines/<hotline_id>")
-@admin_required
-def delete_hotline(site_id: str, hotline_id: str) -> Response:
-    """Delete one hotline."""
-    hotlines.remove(get_store(), admin_site(site_id), hotline_id)
-    return Response(status=204)
-
-
-@bp.get("/sites/<site_id>/polls")
-@admin_required
-def list_polls(site_id: str) -> Response:
-    """Every poll with results, newest first."""
-    site = admin_site(site_id)
-    return jsonify(polls=polls.list_polls(get_store(), site, now=datetime.now(UTC)))
-
-
-@bp.post("/sites/<site_id>/polls")
-@admin_required
-def create_poll(site_id: str) -> Response:
-    """Create a poll."""
-    site = admin_site(site_id)
-    now = datetime.now(UTC)
-    definition = polls.create(get_store(), site, admin_body(), now=now)
-    response = jsonify(polls.view(definition, {}, now=now, admin=True))
-    response.status_code = 201
-    return response
-
-
-def _poll_view(site: Site, poll_id: str) -> Response:
-    definition, tally = polls.load(get_store(), site, poll_id)
-    return jsonify(polls.view(definition, tally, now=datetime.now(UTC), admin=True))
-
-
-@bp.get("/sites/<site_id>/polls/<poll_id>")
-@admin_required
-def get_poll(site_id: str, poll_id: str) -> Response:
-    """One poll with results."""
-    return _poll_view(admin_site(site_id), poll_id)
-
-
-@bp.patch("/sites/<site_id>/polls/<poll_id>")
-@admin_required
-def patch_poll(site_id: str, poll_id: str) -> Response:
-    """Edit, close or reopen a poll."""
-    site = admin_site(site_id)
-    polls.update(get_store(), site, poll_id, admin_body(), now=datetime.now(UTC))
-    return _poll_view(site, poll_id)
-
-
-@bp.delete("/sites/<site_id>/polls/<poll_id>")
-@admin_required
-def delete_poll(site_id: str, poll_id: str) -> Response:
-    """Delete a poll and its votes."""
-    polls.delete(get_store(), admin_site(site_id), poll_id)
-    return Response(status=204)
-
-
-@bp.post("/sites/<site_id>/polls/<poll_id>/reset")
-@admin_required
-def reset_poll(site_id: str, poll_id: str) -> Response:
-    """Zero a poll's votes."""
-    site = admin_site(site_id)
-    polls.reset(get_store(), site, poll_id)
-    return _poll_view(site, poll_id)
-
-
-@bp.put("/sites/<site_id>/polls/current")
-@admin_required
-def set_current_poll(site_id: str) -> Response:
-    """Choose which poll `current` means."""
-    site = admin_site(site_id)
-    poll_id = polls.set_current(get_store(), site, admin_body())
-    return _poll_view(site, poll_id)
