@@ -4,6 +4,7 @@
 -- usage: wrk ... -s load.lua URL -- METHOD BODYFILE|"" RUN
 -- RUN shifts addresses and bodies so that consecutive runs do not replay each other.
 local threads = {}
+SLICE = 8000  -- bodies a thread may use in one run (more than it sends in 5 s here)
 local next_id = 0
 
 function setup(thread)
@@ -40,8 +41,9 @@ function request()
   }
   local body = nil
   if #bodies > 0 then
-    -- each run starts its own slice, so no run replays another's single-use tickets
-    body = bodies[(run * 3000 + counter - 1) % #bodies + 1]
+    -- each run takes its own slice (RUN counts the runs with bodies), so no run replays
+    -- another's single-use tickets
+    body = bodies[(run * SLICE + counter - 1) % #bodies + 1]
   elseif method == "POST" then
     -- every hit a new visitor: a fresh browser token (and a fresh address, above)
     body = string.format('{"path": "/tin-tuc/bai-%d", "title": "Bai %d", "token": "b%08x%08x"}',

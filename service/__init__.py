@@ -18,7 +18,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     `test_config` replaces the environment: PW_* keys are read as variables, other keys
     go into app.config.
     """
-    from service import logs, metrics, openapi, store
+    from service import metrics, openapi, store
     from service.limiter import init_app as init_limiter
     from service.views import (
         admin,
@@ -53,7 +53,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app, settings.redis_url, settings.key_prefix)
     metrics.init_app(app)
     init_limiter(app, settings)
-    logs.init_app(app)
     body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
                       admin_content.bp, admin_pages.bp, widgets.bp, pages.bp, admin_page.bp,

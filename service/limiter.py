@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from functools import partial
+from typing import Any
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -56,8 +58,23 @@ def init_app(app: Flask, settings: Settings) -> None:
     # Only the routes that name a limit pay for flask-limiter: its app-wide before_request
     # check serves default and blueprint-wide limits, which this service does not use (hits,
     # heartbeats and votes are limited inside their scripts, reads in process memory first).
-    hooks = app.before_request_funcs.get(None, [])
-    app.before_request_funcs[None] = [f for f in hooks if f != limiter._check_request_limit]
+    # Its after_request (deductions for `deduct_when` limits and rate-limit headers: none
+    # here) and teardown (its per-request state lives on the request context, which goes
+    # anyway) would cost every request too.
+    app.before_request_funcs[None] = [f for f in app.before_request_funcs.get(None, [])
+                                      if not _is_limiters(f)]
+    app.after_request_funcs[None] = [f for f in app.after_request_funcs.get(None, [])
+                                     if not _is_limiters(f)]
+    app.teardown_request_funcs[None] = [f for f in app.teardown_request_funcs.get(None, [])
+                                        if not _is_limiters(f)]
+
+
+def _is_limiters(hook: Any) -> bool:
+    """Whether a hook is one flask-limiter registered (a bound method or a partial of it)."""
+    owner = getattr(hook, "__self__", None)
+    if owner is None and isinstance(hook, partial):
+        owner = hook.args[0] if hook.args else None
+    return owner is limiter
     # The limiter object is module-wide (the views' decorators name it), and init_app does
     # not clear its fallback state: a new app's new storage starts alive, whatever an
     # earlier app's storage went through (several apps in one test process).

@@ -7,6 +7,8 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -23,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from service import sites, visits
 from service.errors import Unauthorized
+from service.logs import access_line
 from service.store import StorageUnavailable, get_store
 from service.store.errors import REDIS_ERRORS
 
@@ -66,6 +69,13 @@ class OnlineCollector(Collector):
         yield family
 
 
+@lru_cache(maxsize=4096)
+def _children(route: str, method: str, status: int) -> tuple[Any, Any]:
+    """The labelled counter and histogram of a request (bounded label sets, looked up once)."""
+    return (REQUESTS.labels(route=route, method=method, status=str(status)),
+            DURATION.labels(route=route))
+
+
 def route_label() -> str:
     """The matched route template; never the raw path."""
     rule = request.url_rule
@@ -81,13 +91,19 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _observe(response: Response) -> Response:
+        # One hook for the metrics and the access line: the route and duration once.
         started = g.get("pw_started")
+        seconds = time.perf_counter() - started if started is not None else 0.0
         route = route_label()
+        status = response.status_code
+        requests, duration = _children(route, request.method, status)
         if started is not None:
-            DURATION.labels(route=route).observe(time.perf_counter() - started)
-        REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
-        if response.status_code == 429:
+            duration.observe(seconds)
+        requests.inc()
+        if status == 429:
             RATE_LIMITED.labels(route=route).inc()
+        access_line(request.method, route, status, seconds,
+                    (request.view_args or {}).get("site_id"))
         return response
 
     app.register_blueprint(bp)

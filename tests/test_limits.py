@@ -29,7 +29,12 @@ def test_only_the_pinned_routes_carry_a_flask_limiter_decorator(app: Flask) -> N
     assert limited == LIMITED
 
 
-def test_flask_limiter_adds_no_check_to_every_request(app: Flask) -> None:
+def test_flask_limiter_adds_no_hook_to_every_request(app: Flask) -> None:
+    from service.limiter import _is_limiters
+
+    hooks = [*app.before_request_funcs.get(None, []), *app.after_request_funcs.get(None, []),
+             *app.teardown_request_funcs.get(None, [])]
+    assert hooks and not any(_is_limiters(hook) for hook in hooks)
     assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
 
 
