@@ -13,7 +13,8 @@ DEMO_SITE = "demo"
 
 def install(store: Store) -> None:
     """Create (or refresh) the demo site; keeps counts that already exist."""
-    site, _ = sites.put_site(store, DEMO_SITE, {"name": "Cổng TTĐT Quận Thanh Xuân (demo)"})
+    site, _ = sites.put_site(store, DEMO_SITE, {"name": "Cổng TTĐT Quận Thanh Xuân (demo)",
+                                                "public_stats": True})
     office_hours = {day: [["07:30", "11:30"], ["13:30", "17:00"]]
                     for day in ("mon", "tue", "wed", "thu", "fri")}
     hotlines.replace(store, site, {"title": hotlines.DEFAULT_TITLE, "hotlines": [
