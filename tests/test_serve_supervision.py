@@ -137,7 +137,7 @@ def test_second_serve_on_the_same_metrics_dir_refuses_and_leaves_it_alone(
         assert _redis_servers(tmp_path / "two") == []
 
 
-def test_external_redis_that_does_not_answer_is_a_warning_and_the_data_dir_is_locked(
+def test_external_redis_that_does_not_answer_is_a_warning_and_the_instance_is_locked(
         tmp_path: Path) -> None:
     data = tmp_path / "var"
     dead = f"redis://:hunter2secret@127.0.0.1:{_free_port()}/0"
@@ -159,8 +159,32 @@ def test_external_redis_that_does_not_answer_is_a_warning_and_the_data_dir_is_lo
         assert "hunter2secret" not in text
         second = serve_expecting_refusal(data, env=env)
         assert second.returncode != 0
-        assert f"{data.resolve()} is in use by another portal-widgets process" in second.stderr
+        # its metrics dir (inside the data dir by default) is the instance's lock
+        metrics = (data / "prometheus").resolve()
+        assert f"PROMETHEUS_MULTIPROC_DIR {metrics} is in use" in second.stderr
         assert proc.poll() is None
+
+
+def test_external_redis_needs_no_writable_data_dir(tmp_path: Path) -> None:
+    """A container with a read-only root: PW_DATA_DIR cannot be created, and need not be."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    data = blocker / "var"  # mkdir fails here, as on a read-only root
+    dead = f"redis://127.0.0.1:{_free_port()}/0"
+    env = _env(data) | {"PW_REDIS_URL": dead, "PW_SECRET_KEY": "s" * 32,
+                        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    port = _free_port()
+    with serving(data, port, env=env, log=tmp_path / "serve.log") as proc:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if _status(port, "/healthz") == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert _status(port, "/healthz") == 200
+        assert proc.poll() is None
+    assert not data.exists()
 
 
 @pytest.mark.parametrize("existing", [False, True])

@@ -196,10 +196,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         env["PW_SECRET_KEY"] = _dev_secret(storage.data_dir)
     settings = Settings.from_env(env)
     metrics_dir = _metrics_dir(env, settings.data_dir)
-    private_dir(settings.data_dir)
-    # Held by this process and inherited by gunicorn (and its workers) and Redis.
-    locks = [hold_lock(settings.data_dir / LOCK_NAME, in_use_message(settings.data_dir)),
-             _lock_metrics_dir(metrics_dir)]
+    # Held by this process and inherited by gunicorn (and its workers) and Redis. With an
+    # external Redis the data dir holds nothing (a container's root may be read-only): the
+    # metrics dir's lock is the instance's (by default it lies inside the data dir).
+    locks = []
+    if settings.embedded:
+        private_dir(settings.data_dir)
+        locks.append(hold_lock(settings.data_dir / LOCK_NAME, in_use_message(settings.data_dir)))
+    locks.append(_lock_metrics_dir(metrics_dir))
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     lock_fds = tuple(lock.fileno() for lock in locks)
     embedded: EmbeddedRedis | None = None
