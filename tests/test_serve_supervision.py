@@ -137,6 +137,18 @@ def test_second_serve_on_the_same_metrics_dir_refuses_and_leaves_it_alone(
         assert _redis_servers(tmp_path / "two") == []
 
 
+def _wait_alive(port: int, seconds: float = 30) -> None:
+    """Until /healthz answers 200 (readiness may stay 503: Redis does not answer)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if _status(port, "/healthz") == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    assert _status(port, "/healthz") == 200
+
+
 def test_external_redis_that_does_not_answer_is_a_warning_and_the_instance_is_locked(
         tmp_path: Path) -> None:
     data = tmp_path / "var"
@@ -145,14 +157,7 @@ def test_external_redis_that_does_not_answer_is_a_warning_and_the_instance_is_lo
     port = _free_port()
     log = tmp_path / "serve.log"
     with serving(data, port, env=env, log=log) as proc:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if _status(port, "/healthz") == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        assert _status(port, "/healthz") == 200
+        _wait_alive(port)
         assert _status(port, "/readyz") == 503
         text = log.read_text()
         assert "warning: PW_REDIS_URL" in text and "does not answer" in text
@@ -175,14 +180,7 @@ def test_external_redis_needs_no_writable_data_dir(tmp_path: Path) -> None:
                         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
     port = _free_port()
     with serving(data, port, env=env, log=tmp_path / "serve.log") as proc:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if _status(port, "/healthz") == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        assert _status(port, "/healthz") == 200
+        _wait_alive(port)
         assert proc.poll() is None
     assert not data.exists()
 
