@@ -85,8 +85,8 @@ else
        KEYS[28]},
       {id = ARGV[16], path = ARGV[17], title = ARGV[18], title_hash = ARGV[19],
        address = ARGV[20], listable = ARGV[21], max_pages = tonumber(ARGV[22]),
-       lifetimes = {ARGV[12], ARGV[13], ARGV[14], ARGV[15]}})
-    keep_month_top(KEYS[27], KEYS[31], ARGV[28], ARGV[29])
+       lifetimes = {ARGV[12], ARGV[13], ARGV[28], ARGV[15]}})  -- the month's: 13 months
+    keep_month_top(KEYS[31], ARGV[29])
   end
   redis.call('SET', KEYS[16], counted, 'EX', tonumber(ARGV[8]))
 end
