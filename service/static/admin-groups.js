@@ -3,26 +3,12 @@
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
-  var API = '/api/v1/admin';
   var fmt = new Intl.NumberFormat('vi-VN');
   var PERIODS = ['today', 'week', 'month', 'year', 'total'];
   var token = '';
   var sites = [];
 
-  function call(method, path, body) {
-    var opts = { method: method, headers: { Authorization: 'Bearer ' + token } };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    return fetch(API + path, opts).then(function (r) {
-      if (r.status === 204) return null;
-      return r.json().then(function (data) {
-        if (!r.ok) throw new Error(data.error || r.statusText);
-        return data;
-      });
-    });
-  }
+  function call(method, path, body) { return window.pwAdminCall(token, method, path, body); }
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = text;

@@ -8,18 +8,7 @@
 
   function say(text) { $('pages-msg').textContent = text; }
   function call(method, query, body) {
-    var opts = { method: method, headers: { Authorization: 'Bearer ' + token } };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    return fetch('/api/v1/admin/sites/' + site + '/pages' + query, opts).then(function (r) {
-      if (r.status === 204) return null;
-      return r.json().then(function (data) {
-        if (!r.ok) throw new Error(data.error || r.statusText);
-        return data;
-      });
-    });
+    return window.pwAdminCall(token, method, '/sites/' + site + '/pages' + query, body);
   }
   function cell(tr, text) {
     var td = document.createElement('td');

@@ -2,7 +2,6 @@
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
-  var API = '/api/v1/admin';
   var fmt = new Intl.NumberFormat('vi-VN');
   var token = sessionStorage.getItem('pw-admin-token') || '';
   var site = '';
@@ -24,18 +23,8 @@
   function vi(reason) { return REASONS[reason] || 'Không thực hiện được (' + reason + ').'; }
   function say(text, where) { $(where || 'msg').textContent = text; }
   function call(method, path, body) {
-    var opts = { method: method, headers: { Authorization: 'Bearer ' + token } };
-    if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.body = JSON.stringify(body);
-    }
-    return fetch(API + path, opts).then(function (r) {
-      if (r.status === 204) return null;
-      return r.json().then(function (data) {
-        if (!r.ok) throw new Error(vi(data.error || r.statusText));
-        return data;
-      });
-    });
+    return window.pwAdminCall(token, method, path, body)
+      .catch(function (e) { throw new Error(vi(e.message)); });
   }
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
