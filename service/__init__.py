@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         stats_page,
         widgets,
     )
+    from service.views.fast_reads import FastReads
 
     source: Mapping[str, Any] = os.environ if test_config is None else test_config
     settings = Settings.from_env({k: str(v) for k, v in source.items() if k.startswith("PW_")})
@@ -46,10 +47,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if not k.startswith("PW_")})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    if settings.trusted_proxies:
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
-
     store.init_app(app, settings.redis_url, settings.key_prefix)
     metrics.init_app(app)
     init_limiter(app, settings)
@@ -60,4 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)
+    # kept stats answers are served in front of the framework (after the proxy fix)
+    app.wsgi_app = FastReads(app, app.wsgi_app)  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     return app

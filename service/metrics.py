@@ -82,6 +82,18 @@ def route_label() -> str:
     return rule.rule if rule is not None else "unmatched"
 
 
+def observe(route: str, method: str, status: int, seconds: float | None,
+            site: object) -> None:
+    """Count one finished request (duration unknown: None) and write its access line."""
+    requests, duration = _children(route, method, status)
+    if seconds is not None:
+        duration.observe(seconds)
+    requests.inc()
+    if status == 429:
+        RATE_LIMITED.labels(route=route).inc()
+    access_line(method, route, status, seconds or 0.0, site)
+
+
 def init_app(app: Flask) -> None:
     """Time every request and serve /metrics."""
 
@@ -93,17 +105,9 @@ def init_app(app: Flask) -> None:
     def _observe(response: Response) -> Response:
         # One hook for the metrics and the access line: the route and duration once.
         started = g.get("pw_started")
-        seconds = time.perf_counter() - started if started is not None else 0.0
-        route = route_label()
-        status = response.status_code
-        requests, duration = _children(route, request.method, status)
-        if started is not None:
-            duration.observe(seconds)
-        requests.inc()
-        if status == 429:
-            RATE_LIMITED.labels(route=route).inc()
-        access_line(request.method, route, status, seconds,
-                    (request.view_args or {}).get("site_id"))
+        observe(route_label(), request.method, response.status_code,
+                time.perf_counter() - started if started is not None else None,
+                (request.view_args or {}).get("site_id"))
         return response
 
     app.register_blueprint(bp)

@@ -75,8 +75,10 @@ def make_app(url: str, **extra: Any) -> Flask:
 
 
 @pytest.fixture
-def app(redis_server: RedisProcess) -> Flask:
-    return make_app(redis_server.url)
+def app(redis_server: RedisProcess) -> Iterator[Flask]:
+    made = make_app(redis_server.url)
+    yield made
+    made.extensions["pw_store"].redis.close()  # not left to the garbage collector
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 
 from service.errors import TooMany
 from service.limiter import READS_LIMIT, READS_PER_MINUTE, LocalLimit, limiter
@@ -17,6 +17,7 @@ from service.visitor import address_key
 
 CACHE_SECONDS = 1.0
 MAX_ENTRIES = 10_000
+FRESH_UNTIL = "pw.fresh_until"  # WSGI environ key: when the answer's data stops being fresh
 
 
 class ReadCache:
@@ -26,40 +27,71 @@ class ReadCache:
         self.seconds = seconds
         self.limit = LocalLimit(READS_PER_MINUTE)
         self._entries: dict[Hashable, tuple[float, Any]] = {}
+        # finished responses of GET stats (service.views.fast_reads), same lifetime
+        self.responses: dict[Hashable, tuple[float, Any]] = {}
 
     def forget(self, site_id: str) -> None:
         """Drop the answers about one site (keys are (kind, site id, ...))."""
-        self._entries = {k: v for k, v in self._entries.items()
-                         if not (isinstance(k, tuple) and len(k) > 1 and k[1] == site_id)}
+        def other(key: Hashable) -> bool:
+            return not (isinstance(key, tuple) and len(key) > 1 and key[1] == site_id)
 
-    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """The cached answer, or `compute()` (rate limited by flask-limiter) stored anew."""
+        self._entries = {k: v for k, v in self._entries.items() if other(k)}
+        self.responses = {k: v for k, v in self.responses.items() if other(k)}
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> tuple[float, Any]:
+        """(until, answer): the cached answer, or `compute()` (rate limited by
+        flask-limiter) stored anew, and the monotonic time it stops being fresh."""
         now = time.monotonic()
         found = self._entries.get(key)
         if found is not None and found[0] > now:
-            return found[1]
+            return found
         with limiter.limit(READS_LIMIT):
             value = compute()
-        if len(self._entries) >= MAX_ENTRIES:
-            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-        self._entries[key] = (now + self.seconds, value)
-        return value
+        entry = (now + self.seconds, value)
+        self._entries = _store(self._entries, key, entry, now)
+        return entry
+
+    def keep_response(self, key: Hashable, until: float, response: Any) -> None:
+        """Keep a finished response until its data stops being fresh."""
+        self.responses = _store(self.responses, key, (until, response), time.monotonic())
+
+    def response(self, key: Hashable) -> Any:
+        """A kept response while its data is fresh, else None."""
+        found = self.responses.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return found[1]
+        return None
+
+
+def _store(entries: dict[Hashable, tuple[float, Any]], key: Hashable,
+           entry: tuple[float, Any], now: float) -> dict[Hashable, tuple[float, Any]]:
+    """`entries` with `entry` at `key`, stale entries dropped once the table is full."""
+    if len(entries) >= MAX_ENTRIES:
+        entries = {k: v for k, v in entries.items() if v[0] > now}
+        if len(entries) >= MAX_ENTRIES:
+            entries = {}
+    entries[key] = entry
+    return entries
+
+
+def read_cache() -> ReadCache:
+    """This app's read cache (one per process)."""
+    cache: ReadCache = current_app.extensions.setdefault("pw_reads", ReadCache())
+    return cache
 
 
 def forget(site_id: str) -> None:
     """Drop this process's cached answers about a site (after an admin changed it)."""
-    cache: ReadCache | None = current_app.extensions.get("pw_reads")
-    if cache is not None:
-        cache.forget(site_id)
+    read_cache().forget(site_id)
 
 
 def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
     """A public read: refused past the address's allowance, else cached or computed."""
-    cache: ReadCache = current_app.extensions.setdefault("pw_reads", ReadCache())
+    cache = read_cache()
     secret = common.settings().secret_key
     wait = cache.limit.hit(address_key(secret, common.client_ip())[:16])
     if wait is not None:
         raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
-    return cache.get(key, compute)
+    until, value = cache.get(key, compute)
+    request.environ[FRESH_UNTIL] = until  # service.views.fast_reads keeps the response
+    return value

@@ -1,0 +1,104 @@
+"""GET stats answered from a kept response in front of Flask (service.views.fast_reads)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import sites, tokens
+from service.store import Store
+from service.views import fast_reads
+from service.views.reads import ReadCache
+from tests.conftest import metric, post_hit
+
+STATS = "/api/v1/sites/thanhxuan/stats"
+
+
+def _kept(app: Flask) -> dict[object, object]:
+    cache: ReadCache = app.extensions["pw_reads"]
+    return dict(cache.responses)
+
+
+def _answer(client: FlaskClient, path: str = STATS,
+            **headers: str) -> tuple[int, dict[str, str], bytes]:
+    response = client.get(path, headers=headers)
+    return response.status_code, dict(response.headers), response.get_data()
+
+
+def test_a_kept_answer_is_the_views_answer_byte_for_byte(
+        app: Flask, client: FlaskClient, site: sites.Site) -> None:
+    post_hit(client, path="/a")
+    first = _answer(client)
+    assert first[0] == 200 and _kept(app)
+    entered: list[int] = []
+    app.before_request_funcs.setdefault(None, []).append(lambda: entered.append(1))
+    second = _answer(client)  # from the kept response: Flask is not entered
+    assert second == first and entered == []
+    assert _answer(client, STATS + "?x=1")[0] == 200 and entered == [1]
+    assert first[1]["Access-Control-Allow-Origin"] == "*"
+    assert first[1]["X-Content-Type-Options"] == "nosniff"
+    assert first[1]["Cache-Control"] == "public, max-age=5"
+    assert json.loads(first[2])["pageviews"]["total"] == 1
+
+
+def test_a_kept_answer_lasts_only_while_its_data_is_fresh(
+        client: FlaskClient, site: sites.Site) -> None:
+    before = json.loads(_answer(client)[2])
+    post_hit(client, path="/a")
+    assert json.loads(_answer(client)[2]) == before
+    time.sleep(1.05)
+    assert json.loads(_answer(client)[2])["pageviews"]["total"] == 1
+
+
+def test_each_origin_gets_its_own_cors_answer(
+        app: Flask, client: FlaskClient, store: Store) -> None:
+    sites.put_site(store, "thanhxuan", {"origins": ["https://thanhxuan.hanoi.gov.vn"]})
+    allowed = {"Origin": "https://thanhxuan.hanoi.gov.vn"}
+    other = {"Origin": "https://evil.example"}
+    for _ in range(2):  # the second round comes from the kept responses
+        ok = _answer(client, **allowed)[1]
+        assert ok["Access-Control-Allow-Origin"] == "https://thanhxuan.hanoi.gov.vn"
+        assert "Origin" in ok["Vary"]
+        refused = _answer(client, **other)[1]
+        assert "Access-Control-Allow-Origin" not in refused
+        assert "Access-Control-Allow-Origin" not in _answer(client)[1]
+    assert len(_kept(app)) == 3
+
+
+def test_an_admin_change_drops_the_kept_answer_at_once(
+        app: Flask, client: FlaskClient, store: Store, site: sites.Site) -> None:
+    assert _answer(client)[1]["Access-Control-Allow-Origin"] == "*"
+    token = tokens.create(store, "root", [], now=datetime.now(UTC))
+    changed = client.put("/api/v1/admin/sites/thanhxuan",
+                         json={"origins": ["https://thanhxuan.hanoi.gov.vn"]},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert changed.status_code == 200, changed.get_json()
+    assert not _kept(app)
+    assert "Access-Control-Allow-Origin" not in _answer(client)[1]
+
+
+def test_kept_answers_are_counted_in_metrics_and_logged(
+        client: FlaskClient, site: sites.Site, capsys: pytest.CaptureFixture[str]) -> None:
+    route = "/api/v1/sites/<site_id>/stats"
+    before = metric(client, "pw_http_requests_total", route=route, method="GET", status="200")
+    capsys.readouterr()
+    for _ in range(3):
+        _answer(client)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(x["route"], x["status"], x["site"]) for x in lines] == [(route, 200, "thanhxuan")] * 3
+    after = metric(client, "pw_http_requests_total", route=route, method="GET", status="200")
+    assert after - before == 3
+
+
+def test_what_the_view_refuses_or_questions_with_a_query_are_never_kept(
+        app: Flask, client: FlaskClient, site: sites.Site) -> None:
+    assert client.get("/api/v1/sites/nowhere/stats").status_code == 404
+    assert client.get(STATS + "?x=1").status_code == 200
+    assert client.get(STATS, headers={"Origin": "https://" + "a" * 300}).status_code == 200
+    assert not _kept(app)
+    assert fast_reads.STATS_PATH.fullmatch("/api/v1/sites/thanhxuan/stats/") is None
