@@ -526,6 +526,11 @@ def main() -> int:
                 minimal = {k: (a1[k] + a2[k]) / 2 for k in a1}
                 service = {k: (b1[k] + b2[k]) / 2 for k in b1}
                 results[key] = (title, minimal, service)
+            # the ceiling of any route with one Redis round trip (hits and votes have one)
+            ping = f"http://127.0.0.1:{min_port}/redis"
+            c1, d1 = wrk(ref, server=minimal_proc), wrk(ping, server=minimal_proc)
+            c2, d2 = wrk(ref, server=minimal_proc), wrk(ping, server=minimal_proc)
+            ceiling = ({k: (c1[k] + c2[k]) / 2 for k in c1}, {k: (d1[k] + d2[k]) / 2 for k in d1})
             grouped = group_bench(store, svc, service_proc)
             half = results["hits"][2]["rps"] / 2
             p99_half = [paced(svc_port, "POST", "/api/v1/sites/bench/hits",
@@ -541,6 +546,9 @@ def main() -> int:
         for title, minimal, service in results.values():
             print(line(f"minimal (for {title.split()[1]})", minimal))
             print(line(title, service, minimal))
+        print(line("minimal (for the ceiling)", ceiling[0]))
+        print(line("minimal + one Redis PING", ceiling[1], ceiling[0])
+              + "  <- the ceiling of a route with one round trip")
         print(f"  POST hits p99 at half of peak ({half:.0f} req/s, paced, 3 runs): "
               + ", ".join(f"{v:.2f}" for v in p99_half) + " ms")
         print(f"  wrk runs repeated because one worker held the connections: {RUNS['reruns']}")

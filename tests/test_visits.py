@@ -10,6 +10,7 @@ import pytest
 from redis.cluster import RedisCluster
 
 from service import figures, pages, sites, visits
+from service.periods import periods_of
 from service.sites import Site
 from service.store import Store
 from tests.conftest import at
@@ -228,6 +229,23 @@ def test_time_bucketed_keys_get_an_expiry(store: Store, site: Site,
             assert ttl == -1, key
         else:
             assert ttl > 0, key
+
+
+def test_a_period_key_left_without_expiry_gets_it_back(store: Store, site: Site) -> None:
+    """Lifetimes are set where a write creates a key (expiry.lua), and again every 64th
+    count, so a key some other writer left without one does not live for ever."""
+    hit(store, site, visitor="v0", path="/a")
+    p = periods_of(T0, site.tz)
+    week, day_hll = store.keys.counter(site.id, p.week), store.keys.uniques(site.id, p.day)
+    rank = store.keys.rank(site.id, p.day)
+    for key in (week, day_hll, rank):
+        store.redis.persist(key)
+    hit(store, site, visitor="v1", path="/b")  # a new visitor and a new page: set again
+    assert store.redis.ttl(day_hll) > 0 and store.redis.ttl(rank) > 0
+    assert store.redis.ttl(week) == -1
+    for i in range(2, 64):
+        hit(store, site, visitor=f"v{i}", path="/a")
+    assert store.redis.ttl(week) > 0  # its 64th page view
 
 
 def test_concurrent_hits_lose_no_increment(store: Store, site: Site) -> None:

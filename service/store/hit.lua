@@ -69,16 +69,14 @@ else
     for _, field in ipairs(fields) do
       redis.call('HINCRBY', KEYS[2], field, 1)
       redis.call('HINCRBY', KEYS[6], day .. ':' .. field, 1)
-      redis.call('HINCRBY', KEYS[5], field, 1)
-      redis.call('HINCRBY', KEYS[4], field, 1)
-      redis.call('HINCRBY', KEYS[3], field, 1)
+      -- the week's, month's and year's counters (lifetimes ARGV[13..15])
+      for i = 5, 3, -1 do
+        expire_new(KEYS[i], redis.call('HINCRBY', KEYS[i], field, 1), ARGV[18 - i])
+      end
     end
-    redis.call('PEXPIRE', KEYS[5], ARGV[13])
-    redis.call('PEXPIRE', KEYS[4], ARGV[14])
-    redis.call('PEXPIRE', KEYS[3], ARGV[15])
     for i = 7, 10 do
-      redis.call('PFADD', KEYS[i], visitor)
-      redis.call('PEXPIRE', KEYS[i], ARGV[5 + i])
+      -- PFADD answers 1 whenever it creates the key
+      expire_new(KEYS[i], redis.call('PFADD', KEYS[i], visitor), ARGV[5 + i])
     end
     views, evicted = track_page(
       {KEYS[20], KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25], KEYS[26], KEYS[27],

@@ -52,8 +52,7 @@ local function track_page(k, a)
 
   if a.listable == '1' then
     for i = 6, 9 do
-      redis.call('ZINCRBY', k[i], 1, a.id)
-      redis.call('PEXPIRE', k[i], a.lifetimes[i - 5])
+      expire_new(k[i], tonumber(redis.call('ZINCRBY', k[i], 1, a.id)), a.lifetimes[i - 5])
     end
   end
   return views, evicted

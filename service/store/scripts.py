@@ -16,11 +16,12 @@ class Scripts:
     """Registered scripts; redis-py re-sends the source after NOSCRIPT (flush or restart)."""
 
     def __init__(self, client: Any) -> None:
-        # hit.lua calls over_limit (limit.lua), read_stats (stats.lua), track_page
-        # (pages.lua), count_source (sources.lua) and keep_month_top (retention.lua)
+        # hit.lua calls over_limit (limit.lua), expire_new (expiry.lua), read_stats
+        # (stats.lua), track_page (pages.lua), count_source (sources.lua) and keep_month_top
+        # (retention.lua)
         self.hit = client.register_script(
-            _source("limit.lua", "stats.lua", "pages.lua", "sources.lua", "retention.lua",
-                    "hit.lua"))
+            _source("limit.lua", "expiry.lua", "stats.lua", "pages.lua", "sources.lua",
+                    "retention.lua", "hit.lua"))
         self.stats = client.register_script(_source("limit.lua", "stats.lua", "stats_only.lua"))
         self.heartbeat = client.register_script(_source("limit.lua", "heartbeat.lua"))
         self.vote = client.register_script(_source("limit.lua", "vote.lua"))

@@ -6,14 +6,13 @@
 --   stays bounded whatever referrers clients send and the hosts that matter stay exact
 -- `category`: direct, search, social, gov or other ('' = internal: not a source, nothing
 --   counted)   `host`: '' for none (direct, or a referrer without a usable host name)
--- `daily_ms`, `hosts_ms`: lifetimes (ms from now) of the two keys, set when they are written
+-- `daily_ms`, `hosts_ms`: lifetimes (ms from now) of the two keys (expire_new, expiry.lua)
 local function count_source(daily, hosts, field_day, category, host, max_hosts, daily_ms,
                             hosts_ms)
   if category == '' then
     return
   end
-  redis.call('HINCRBY', daily, field_day .. ':' .. category, 1)
-  redis.call('PEXPIRE', daily, daily_ms)
+  expire_new(daily, redis.call('HINCRBY', daily, field_day .. ':' .. category, 1), daily_ms)
   if host == '' or category == 'direct' then
     return
   end
@@ -21,6 +20,5 @@ local function count_source(daily, hosts, field_day, category, host, max_hosts, 
       and redis.call('ZCARD', hosts) >= tonumber(max_hosts) then
     redis.call('ZPOPMIN', hosts)
   end
-  redis.call('ZINCRBY', hosts, 1, host)
-  redis.call('PEXPIRE', hosts, hosts_ms)
+  expire_new(hosts, tonumber(redis.call('ZINCRBY', hosts, 1, host)), hosts_ms)
 end
