@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import sites, tokens
+from service import groups, sites, tokens
 from service.store import Store
 from service.views import fast_reads
 from service.views.reads import ReadCache
@@ -102,3 +102,18 @@ def test_what_the_view_refuses_or_questions_with_a_query_are_never_kept(
     assert client.get(STATS, headers={"Origin": "https://" + "a" * 300}).status_code == 200
     assert not _kept(app)
     assert fast_reads.STATS_PATH.fullmatch("/api/v1/sites/thanhxuan/stats/") is None
+
+
+def test_a_groups_stats_are_kept_too_and_logged_as_the_group_route(
+        app: Flask, client: FlaskClient, store: Store, site: sites.Site,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    groups.put_group(store, "hanoi", {"name": "Hà Nội", "sites": ["thanhxuan"]})
+    path = "/api/v1/groups/hanoi/stats"
+    first = _answer(client, path)
+    assert first[0] == 200 and json.loads(first[2])["sites"][0]["site"] == "thanhxuan"
+    entered: list[int] = []
+    app.before_request_funcs.setdefault(None, []).append(lambda: entered.append(1))
+    capsys.readouterr()
+    assert _answer(client, path) == first and entered == []
+    logged = json.loads(capsys.readouterr().out)
+    assert (logged["route"], logged["site"]) == ("/api/v1/groups/<group_id>/stats", None)

@@ -1,11 +1,11 @@
-"""GET stats answered from memory, in front of Flask, while its answer is fresh.
+"""GET stats (a site's, a group's) answered from memory, in front of Flask, while fresh.
 
-The public stats route is what every page with the counter asks, over and over, and its
+The public stats routes are what every page with the counter asks, over and over, and their
 answer changes at most once a second per process (service.views.reads). A stats read that
 Flask answered with a 200 is kept here as its finished response (status, headers, body) per
-site id in the path and Origin header, until its data stops being fresh. Meanwhile the same
-GET is answered here, as the view would answer it: the per-address allowance is checked
-first (the view's own LocalLimit; an address over it goes on to Flask for its 429), and the
+id in the path and Origin header, until its data stops being fresh. Meanwhile the same GET
+is answered here, as the view would answer it: the per-address allowance is checked first
+(the views' own LocalLimit; an address over it goes on to Flask for its 429), and the
 request is counted in the metrics and written in the access line as Flask's hook does. Any
 other request, and a stats read with a query string or without a kept answer, goes to Flask.
 """
@@ -23,8 +23,10 @@ from service import metrics
 from service.views.reads import FRESH_UNTIL, read_cache
 from service.visitor import address_key
 
-STATS_PATH = re.compile(r"/api/v1/sites/([a-z0-9-]{1,64})/stats")
-STATS_ROUTE = "/api/v1/sites/<site_id>/stats"
+STATS_PATH = re.compile(r"/api/v1/(sites|groups)/([a-z0-9-]{1,64})/stats")
+# kind in the path -> (the route template in metrics and logs, whether the id is a site's)
+ROUTES = {"sites": ("/api/v1/sites/<site_id>/stats", True),
+          "groups": ("/api/v1/groups/<group_id>/stats", False)}
 MAX_ORIGIN = 256  # a longer Origin header is answered by Flask, never kept
 
 
@@ -47,15 +49,17 @@ class FastReads:
         if found is None or len(origin) > MAX_ORIGIN:
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
-        key = ("stats", found.group(1), origin)
+        kind, name = found.groups()
+        key = (kind, name, origin)  # (kind, id, ...): ReadCache.forget(id) drops it
         kept = self.cache.response(key)
         if kept is not None:
             address = address_key(self.secret, environ.get("REMOTE_ADDR") or "")[:16]
             if self.cache.limit.hit(address) is None:
                 status, headers, body = kept
                 start_response(status, headers)
-                metrics.observe(STATS_ROUTE, "GET", 200, time.perf_counter() - started,
-                                found.group(1))
+                route, of_site = ROUTES[kind]
+                metrics.observe(route, "GET", 200, time.perf_counter() - started,
+                                name if of_site else None)
                 return [body]
             # over the allowance: the view counts it again and answers the 429
         return self._answer_and_keep(key, environ, start_response)
