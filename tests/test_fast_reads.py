@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import groups, sites, tokens
+from service import groups, hotlines, sites, tokens
 from service.store import Store
 from service.views import fast_reads
 from service.views.reads import ReadCache
@@ -101,7 +101,8 @@ def test_what_the_view_refuses_or_questions_with_a_query_are_never_kept(
     assert client.get(STATS + "?x=1").status_code == 200
     assert client.get(STATS, headers={"Origin": "https://" + "a" * 300}).status_code == 200
     assert not _kept(app)
-    assert fast_reads.STATS_PATH.fullmatch("/api/v1/sites/thanhxuan/stats/") is None
+    assert fast_reads.READ_PATH.fullmatch("/api/v1/sites/thanhxuan/stats/") is None
+    assert ("groups", "hotlines") not in fast_reads.ROUTES
 
 
 def test_a_groups_stats_are_kept_too_and_logged_as_the_group_route(
@@ -117,3 +118,23 @@ def test_a_groups_stats_are_kept_too_and_logged_as_the_group_route(
     assert _answer(client, path) == first and entered == []
     logged = json.loads(capsys.readouterr().out)
     assert (logged["route"], logged["site"]) == ("/api/v1/groups/<group_id>/stats", None)
+
+
+def test_the_hotline_box_is_kept_and_its_etag_still_answers_304(
+        app: Flask, client: FlaskClient, store: Store, site: sites.Site) -> None:
+    hotlines.replace(store, site, {"hotlines": [
+        {"label": "Tiếp công dân", "number": "024.62933647"}]})
+    path = "/api/v1/sites/thanhxuan/hotlines"
+    first = _answer(client, path)
+    assert first[0] == 200 and json.loads(first[2])["hotlines"][0]["tel"] == "+842462933647"
+    entered: list[int] = []
+    app.before_request_funcs.setdefault(None, []).append(lambda: entered.append(1))
+    assert _answer(client, path) == first and entered == []
+    again = client.get(path, headers={"If-None-Match": first[1]["ETag"]})
+    assert again.status_code == 304 and entered == [1]  # conditional: Flask answers
+    token = tokens.create(store, "root", [], now=datetime.now(UTC))
+    changed = client.put(path.replace("/sites/", "/admin/sites/"), json={"hotlines": [
+        {"label": "Đường dây nóng", "number": "0868216873"}]},
+        headers={"Authorization": f"Bearer {token}"})
+    assert changed.status_code == 200, changed.get_json()
+    assert json.loads(_answer(client, path)[2])["hotlines"][0]["label"] == "Đường dây nóng"

@@ -14,10 +14,10 @@ from tests.conftest import post_hit
 
 # Every route limited by flask-limiter (a decorator on the view); nothing else pays for it.
 # Hits, heartbeats and JSON votes are limited inside their own Redis scripts; stats, page
-# views and top pages first in process memory and by flask-limiter only when they miss the
-# per-process cache; failed admin tokens in service.views.auth.
+# views, top pages and the hotline box first in process memory and by flask-limiter only
+# when they miss the per-process cache; failed admin tokens in service.views.auth.
 LIMITED = {
-    "public_hotlines.box", "public_hotlines.click", "public_polls.read",
+    "public_hotlines.click", "public_polls.read",
     "widgets.counter_page", "widgets.hotlines_page", "widgets.poll_page", "widgets.poll_vote",
     "stats_page.site_page",  # the public statistics page: several reads per request
 }

@@ -10,20 +10,23 @@ from flask import Blueprint, Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from service import hotlines, metrics
-from service.limiter import CLICKS_LIMIT, READS_LIMIT, limiter
+from service.limiter import CLICKS_LIMIT, limiter
 from service.store import get_store
 from service.views import common
+from service.views.reads import cached
 
 bp = Blueprint("public_hotlines", __name__, url_prefix="/api/v1/sites/<site_id>/hotlines")
 bp.after_request(common.add_cors)
 
 
 @bp.get("")
-@limiter.limit(READS_LIMIT)
 def box(site_id: str) -> BaseResponse:
-    """Title and hotlines with tel and open_now; cacheable briefly, with an ETag."""
+    """Title and hotlines with tel and open_now; cacheable briefly, with an ETag. A public
+    read (service.views.reads): cached a second per process, limited per address."""
     site = common.load_site(site_id)
-    body = json.dumps(hotlines.public(get_store(), site, datetime.now(UTC)), ensure_ascii=False)
+    found = cached(("hotlines", site.id),
+                   lambda: hotlines.public(get_store(), site, datetime.now(UTC)))
+    body = json.dumps(found, ensure_ascii=False)
     response = Response(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
     response.headers["Cache-Control"] = "public, max-age=60"
