@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
 from service import groups, hotlines, sites, tokens
@@ -138,3 +138,16 @@ def test_the_hotline_box_is_kept_and_its_etag_still_answers_304(
         headers={"Authorization": f"Bearer {token}"})
     assert changed.status_code == 200, changed.get_json()
     assert json.loads(_answer(client, path)[2])["hotlines"][0]["label"] == "Đường dây nóng"
+
+
+def test_a_response_that_varies_on_more_than_origin_is_never_kept(
+        app: Flask, client: FlaskClient, site: sites.Site) -> None:
+    def vary(response: Response) -> Response:
+        response.vary.add("Accept-Encoding")
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(vary)
+    assert _answer(client)[0] == 200
+    assert not _kept(app)
+    assert fast_reads._same_for_all([("Vary", "Origin"), ("Content-Type", "x")])
+    assert not fast_reads._same_for_all([("Set-Cookie", "a=b")])

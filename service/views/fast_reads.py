@@ -85,6 +85,19 @@ class FastReads:
             if close is not None:
                 close()
         until = environ.get(FRESH_UNTIL)
-        if until is not None and seen and seen[0].startswith("200 "):
+        if until is not None and seen and seen[0].startswith("200 ") and _same_for_all(seen[1]):
             self.cache.keep_response(key, until, (seen[0], seen[1], body))
         return [body]
+
+
+def _same_for_all(headers: list[tuple[str, str]]) -> bool:
+    """Whether a response may answer every request of its key (path and Origin): it varies
+    on nothing else and sets no cookie."""
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "set-cookie":
+            return False
+        if lower == "vary" and any(v.strip().lower() not in ("origin", "")
+                                   for v in value.split(",")):
+            return False
+    return True
