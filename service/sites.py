@@ -19,6 +19,7 @@ SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Settings change rarely; caching them keeps a hit at one Redis round trip. A change made
 # by the admin reaches every worker within this many seconds.
 CACHE_SECONDS = 5.0
+SITE_CACHE_MAX = 10_000  # cached lookups per process, unknown ids included
 MAX_ORIGINS = 50
 MAX_PREFIXES = 50
 
@@ -168,6 +169,17 @@ def _build(site_id: str, data: Mapping[str, Any]) -> Site:
     return Site(id=site_id, **known)
 
 
+def _remember(store: Store, site_id: str, entry: tuple[float, Site | None]) -> None:
+    """Cache a lookup (unknown ids too: public requests name any id they like), bounded."""
+    if len(store.site_cache) >= SITE_CACHE_MAX:
+        now = time.monotonic()
+        fresh = {k: v for k, v in list(store.site_cache.items()) if v[0] > now}
+        store.site_cache.clear()  # the store's own dict: other references see the change
+        if len(fresh) < SITE_CACHE_MAX:
+            store.site_cache.update(fresh)
+    store.site_cache[site_id] = entry
+
+
 def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
     """The site, or NotFound; public requests may read it from the cache."""
     check_site_id(site_id)
@@ -181,7 +193,7 @@ def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
             return site
     data = db.load(store, site_id)
     found = _build(site_id, data) if data is not None else None
-    store.site_cache[site_id] = (now + CACHE_SECONDS, found)
+    _remember(store, site_id, (now + CACHE_SECONDS, found))
     if found is None:
         raise NotFound("unknown site")
     return found
@@ -218,7 +230,7 @@ def get_many(store: Store, site_ids: list[str]) -> dict[str, Site]:
             missing.append(site_id)
     for site_id, data in zip(missing, db.load_many(store, missing), strict=True):
         site = _build(site_id, data) if data is not None else None
-        store.site_cache[site_id] = (now + CACHE_SECONDS, site)
+        _remember(store, site_id, (now + CACHE_SECONDS, site))
         if site is not None:
             found[site_id] = site
     return found

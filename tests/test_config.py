@@ -49,3 +49,27 @@ def test_it_names_the_bad_variable(env: dict[str, str], variable: str) -> None:
 def test_missing_secret_is_refused() -> None:
     with pytest.raises(ConfigError, match="PW_SECRET_KEY"):
         Settings.from_env({"PW_REDIS_URL": "redis://localhost"})
+
+
+def test_a_retried_hit_script_comes_long_before_its_marker_expires() -> None:
+    """The hit script's retry marker (ONCE_SECONDS) must outlive the slowest retry: every
+    call times out within the client's bounds, one retry, and finding a Sentinel master
+    asks each sentinel once (redis-py's default would retry each for seconds)."""
+    from service.store import client as redis_client
+    from service.store.counters import ONCE_SECONDS
+
+    master = redis_client.make_client("redis+sentinel://10.0.0.1:26379,10.0.0.2:26379,"
+                                      "10.0.0.3:26379/mymaster")
+    sentinels = master.connection_pool.sentinel_manager.sentinels  # type: ignore[union-attr]
+    assert len(sentinels) == 3
+    for sentinel in sentinels:
+        kwargs = sentinel.connection_pool.connection_kwargs
+        assert kwargs["socket_timeout"] <= redis_client.SOCKET_TIMEOUT
+        assert kwargs["socket_connect_timeout"] <= redis_client.CONNECT_TIMEOUT
+        assert kwargs["retry"].get_retries() == 0
+    retry = master.get_retry()
+    assert retry is not None and retry.get_retries() == 1
+    call = redis_client.SOCKET_TIMEOUT + redis_client.CONNECT_TIMEOUT
+    discovery = len(sentinels) * call
+    slowest = 2 * (call + discovery) + 0.1  # two attempts, each maybe finding the master anew
+    assert slowest * 3 < ONCE_SECONDS

@@ -67,7 +67,9 @@ def test_each_origin_gets_its_own_cors_answer(
         refused = _answer(client, **other)[1]
         assert "Access-Control-Allow-Origin" not in refused
         assert "Access-Control-Allow-Origin" not in _answer(client)[1]
-    assert len(_kept(app)) == 3
+    # kept: the granted origin's answer and the one for requests naming none; a refused
+    # origin's answer is never kept (invented origins cannot fill the table)
+    assert sorted(str(k[-1]) for k in _kept(app)) == ["", "https://thanhxuan.hanoi.gov.vn"]
 
 
 def test_an_admin_change_drops_the_kept_answer_at_once(
@@ -149,5 +151,55 @@ def test_a_response_that_varies_on_more_than_origin_is_never_kept(
     app.after_request_funcs.setdefault(None, []).append(vary)
     assert _answer(client)[0] == 200
     assert not _kept(app)
-    assert fast_reads._same_for_all([("Vary", "Origin"), ("Content-Type", "x")])
-    assert not fast_reads._same_for_all([("Set-Cookie", "a=b")])
+    shared, own = ("stats", "a", "sites", None), ("stats", "a", "sites", "https://b")
+    assert fast_reads._key_for([("Content-Type", "x")], shared, own) == shared
+    assert fast_reads._key_for([("Vary", "Origin"), ("Access-Control-Allow-Origin", "https://b")],
+                               shared, own) == own
+    assert fast_reads._key_for([("Vary", "Origin")], shared, own) is None
+    assert fast_reads._key_for([("Set-Cookie", "a=b")], shared, own) is None
+
+
+def test_invented_origins_share_one_kept_answer(
+        app: Flask, client: FlaskClient, site: sites.Site) -> None:
+    answers = {_answer(client, Origin=f"https://x{i}.example")[2] for i in range(50)}
+    assert len(answers) == 1
+    assert list(_kept(app)) == [("stats", "thanhxuan", "sites", None)]
+
+
+def test_a_read_with_a_body_goes_to_flask(
+        app: Flask, client: FlaskClient, site: sites.Site) -> None:
+    _answer(client)
+    entered: list[int] = []
+    app.before_request_funcs.setdefault(None, []).append(lambda: entered.append(1))
+    assert client.get(STATS, data=b"{}").status_code == 200 and entered == [1]
+    assert client.get(STATS, data=b"x" * 70_000).status_code == 413  # read_body's answer
+
+
+def test_forgetting_a_site_drops_what_its_aliases_kept() -> None:
+    cache = ReadCache()
+    kept = ("200 OK", [("Content-Type", "application/json")], b"{}", "moi")
+    cache.keep_response(("stats", "cu", "sites", None), time.monotonic() + 1, kept)
+    cache.keep_response(("stats", "khac", "sites", None), time.monotonic() + 1,
+                        (*kept[:3], "khac"))
+    cache.forget("moi")  # the alias `cu` answers for `moi`
+    assert list(cache.responses) == [("stats", "khac", "sites", None)]
+
+
+def test_unknown_ids_count_in_the_read_allowance(
+        client: FlaskClient, site: sites.Site) -> None:
+    if time.time() % 60 > 45:
+        time.sleep(60 - time.time() % 60 + 0.1)
+    codes = [client.get(f"/api/v1/sites/khong-co-{i}/hotlines",
+                        environ_base={"REMOTE_ADDR": "192.0.2.70"}).status_code
+             for i in range(1201)]
+    assert codes[:1200] == [404] * 1200 and codes[1200] == 429
+
+
+def test_cached_site_lookups_stay_bounded(
+        monkeypatch: pytest.MonkeyPatch, store: Store, site: sites.Site) -> None:
+    monkeypatch.setattr(sites, "SITE_CACHE_MAX", 50)
+    for i in range(120):
+        with pytest.raises(Exception, match="unknown site"):
+            sites.get_site(store, f"khong-co-{i}")
+    assert len(store.site_cache) <= 50
+    assert sites.get_site(store, "thanhxuan").id == "thanhxuan"

@@ -229,6 +229,14 @@ def test_time_bucketed_keys_get_an_expiry(store: Store, site: Site,
             assert ttl == -1, key
         else:
             assert ttl > 0, key
+    # each period's counter and uniques live to its own end (plus grace), not another's
+    p = periods_of(T0, site.tz)
+    for period, end in ((p.week, p.expire_week), (p.month, p.expire_month),
+                        (p.year, p.expire_year), (p.day, p.expire_day)):
+        expected = end - T0.timestamp()
+        if period != p.day:
+            assert abs(store.redis.ttl(store.keys.counter(site.id, period)) - expected) <= 2
+        assert abs(store.redis.ttl(store.keys.uniques(site.id, period)) - expected) <= 2
 
 
 def test_a_period_key_left_without_expiry_gets_it_back(store: Store, site: Site) -> None:

@@ -64,6 +64,12 @@ def make_client(url: str) -> redis.Redis | RedisCluster:
             _hosts(parts.netloc),
             socket_timeout=SOCKET_TIMEOUT,
             socket_connect_timeout=CONNECT_TIMEOUT,
+            # asking the sentinels gives up as fast as a command does: redis-py's own default
+            # (several retries with backoff) took 17 s with two sentinels down, long enough
+            # for a retried hit script to outlive its marker (counters.ONCE_SECONDS)
+            sentinel_kwargs={"socket_timeout": SOCKET_TIMEOUT,
+                             "socket_connect_timeout": CONNECT_TIMEOUT,
+                             "retry": Retry(NoBackoff(), 0)},
         )
         master: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
             service, password=password, db=db, **_common()

@@ -10,10 +10,11 @@ from service.periods import Periods, shift_month
 from service.store import Store
 from service.store.pages import PageWrite, page_keys
 
-# A retried hit script arrives within a second of the first (0.4 s socket timeout, one retry
-# after at most 0.1 s, both queued in order on one Redis): its request's marker needs to live
-# only that long. Ten seconds is ample, and at 1,000 hits/s keeps 10,000 markers, not 120,000.
-ONCE_SECONDS = 10
+# A retried hit script arrives within seconds of the first (0.4 s socket and connect
+# timeouts, one retry after at most 0.1 s; finding a Sentinel master asks each sentinel once
+# with the same timeouts): its request's marker must outlive that. 30 s leaves a wide margin
+# and keeps 30,000 markers at 1,000 hits/s (about 3 MB), not the 120,000 of 120 s.
+ONCE_SECONDS = 30
 # A hit's answer may carry uniques counted up to this long ago (GET stats counts afresh).
 UNIQUES_MAX_AGE_MS = 5000
 SALT_SECONDS = 3 * 86400

@@ -12,7 +12,7 @@ from service.errors import Forbidden, Invalid, TooMany
 from service.store import get_store
 from service.text import text
 from service.views import common
-from service.views.reads import cached
+from service.views.reads import allow, cached
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1/sites/<site_id>")
 bp.after_request(common.add_cors)
@@ -67,6 +67,7 @@ def _read(payload: dict[str, Any], max_age: int) -> Response:
 @bp.get("/stats")
 def stats(site_id: str) -> Response:
     """The stats object, read only."""
+    allow()  # before the site lookup: unknown ids count too
     site = common.load_site(site_id)
     found = cached(("stats", site.id),
                    lambda: visits.read_stats(get_store(), site, now=datetime.now(UTC)))
@@ -76,6 +77,7 @@ def stats(site_id: str) -> Response:
 @bp.get("/pages")
 def page_views(site_id: str) -> Response:
     """Views and title of up to 100 paths."""
+    allow()  # before the site lookup: unknown ids count too
     site = common.load_site(site_id)
     raw = request.args.getlist("path")
     if not raw:
@@ -90,6 +92,7 @@ def page_views(site_id: str) -> Response:
 @bp.get("/pages/top")
 def top_pages(site_id: str) -> Response:
     """The most viewed pages of today, this week, month or year."""
+    allow()  # before the site lookup: unknown ids count too
     site = common.load_site(site_id)
     period = request.args.get("period", "month")
     limit = common.int_arg("limit", 5, 1, 50)

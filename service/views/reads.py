@@ -1,9 +1,11 @@
-"""Public reads (stats, page views, top pages): a per-process cache of at most a second
-per site and question, and a per-address allowance checked in process memory first."""
+"""Public reads (stats, page views, top pages, the hotline box, group stats): a per-process
+cache of at most a second per site and question, and a per-address allowance checked in
+process memory first."""
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -17,26 +19,40 @@ from service.visitor import address_key
 
 CACHE_SECONDS = 1.0
 MAX_ENTRIES = 10_000
-FRESH_UNTIL = "pw.fresh_until"  # WSGI environ key: when the answer's data stops being fresh
+# WSGI environ keys: when the answer's data stops being fresh, and the site (or group) it is
+# about (an alias's requests are about the target); read by service.views.fast_reads
+FRESH_UNTIL = "pw.fresh_until"
+ABOUT = "pw.about"
+_COUNTED = "pw.read_counted"
+
+Entries = dict[Hashable, tuple[float, Any]]
 
 
 class ReadCache:
-    """Answers by key for CACHE_SECONDS; Redis is asked at most once a second per key."""
+    """Answers by key for CACHE_SECONDS; Redis is asked at most once a second per key.
+
+    Also keeps the finished responses of the reads that service.views.fast_reads serves
+    (`response` values: (status, headers, body, the id they are about)). Readers need no
+    lock (a dict lookup); writers take one, so `forget` never loses to a concurrent insert.
+    """
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
         self.limit = LocalLimit(READS_PER_MINUTE)
-        self._entries: dict[Hashable, tuple[float, Any]] = {}
-        # finished responses of GET stats (service.views.fast_reads), same lifetime
-        self.responses: dict[Hashable, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+        self._entries: Entries = {}
+        self.responses: Entries = {}
 
     def forget(self, site_id: str) -> None:
-        """Drop the answers about one site (keys are (kind, site id, ...))."""
+        """Drop the answers about one site or group (keys are (kind, id, ...); a kept
+        response also names the site it is about, for an alias's path)."""
         def other(key: Hashable) -> bool:
             return not (isinstance(key, tuple) and len(key) > 1 and key[1] == site_id)
 
-        self._entries = {k: v for k, v in self._entries.items() if other(k)}
-        self.responses = {k: v for k, v in self.responses.items() if other(k)}
+        with self._lock:
+            self._entries = {k: v for k, v in self._entries.items() if other(k)}
+            self.responses = {k: v for k, v in self.responses.items()
+                              if other(k) and v[1][3] != site_id}
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> tuple[float, Any]:
         """(until, answer): the cached answer, or `compute()` (rate limited by
@@ -48,12 +64,14 @@ class ReadCache:
         with limiter.limit(READS_LIMIT):
             value = compute()
         entry = (now + self.seconds, value)
-        self._entries = _store(self._entries, key, entry, now)
+        with self._lock:
+            self._entries = _store(self._entries, key, entry, now)
         return entry
 
     def keep_response(self, key: Hashable, until: float, response: Any) -> None:
         """Keep a finished response until its data stops being fresh."""
-        self.responses = _store(self.responses, key, (until, response), time.monotonic())
+        with self._lock:
+            self.responses = _store(self.responses, key, (until, response), time.monotonic())
 
     def response(self, key: Hashable) -> Any:
         """A kept response while its data is fresh, else None."""
@@ -63,8 +81,7 @@ class ReadCache:
         return None
 
 
-def _store(entries: dict[Hashable, tuple[float, Any]], key: Hashable,
-           entry: tuple[float, Any], now: float) -> dict[Hashable, tuple[float, Any]]:
+def _store(entries: Entries, key: Hashable, entry: tuple[float, Any], now: float) -> Entries:
     """`entries` with `entry` at `key`, stale entries dropped once the table is full."""
     if len(entries) >= MAX_ENTRIES:
         entries = {k: v for k, v in entries.items() if v[0] > now}
@@ -85,13 +102,22 @@ def forget(site_id: str) -> None:
     read_cache().forget(site_id)
 
 
-def cached(key: Hashable, compute: Callable[[], Any]) -> Any:
-    """A public read: refused past the address's allowance, else cached or computed."""
-    cache = read_cache()
+def allow() -> None:
+    """Count this request in its address's read allowance (once), or refuse it: called
+    before anything else a read does, so that unknown ids are limited too."""
+    if request.environ.get(_COUNTED):
+        return
+    request.environ[_COUNTED] = True
     secret = common.settings().secret_key
-    wait = cache.limit.hit(address_key(secret, common.client_ip())[:16])
+    wait = read_cache().limit.hit(address_key(secret, common.client_ip())[:16])
     if wait is not None:
         raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
-    until, value = cache.get(key, compute)
+
+
+def cached(key: tuple[str, str, *tuple[Any, ...]], compute: Callable[[], Any]) -> Any:
+    """A public read: refused past the address's allowance, else cached or computed."""
+    allow()
+    until, value = read_cache().get(key, compute)
     request.environ[FRESH_UNTIL] = until  # service.views.fast_reads keeps the response
+    request.environ[ABOUT] = key[1]
     return value
