@@ -17,8 +17,7 @@ from service.views.auth import admin_required
 from service.views.headers import stats_policy, widget_policy
 from service.views.reads import cached, forget
 from service.views.stats_page import LABELS as STATS_LABELS
-from service.views.stats_page import _number as stats_number
-from service.views.widgets import LABELS, _number
+from service.views.widgets import LABELS, number_format
 
 # failed tokens are limited by service.views.auth, as on every admin route
 admin_bp = Blueprint("provinces_admin", __name__, url_prefix="/api/v1/admin")
@@ -140,7 +139,7 @@ def group_counter_page(group_id: str) -> Response:
     lang = lang if lang in LABELS else "vi"
     page: dict[str, Any] = {"id": stats["group"], "name": stats["name"]}
     response = Response(render_template(
-        "counter.html", site=page, t=LABELS[lang], lang=lang, number=_number(lang),
+        "counter.html", site=page, t=LABELS[lang], lang=lang, number=number_format(lang),
         stats=stats, window=stats["online_window_seconds"] // 60))
     # framed by any member's pages; by anyone when a member allows any origin
     open_to_all = not members or any(not s.origins for s in members)
@@ -160,7 +159,7 @@ def group_stats_page(group_id: str) -> Response:
     title = {"id": group_id, "name": found["stats"]["name"], "timezone": found["timezone"]}
     content = {k: v for k, v in found.items() if k not in ("timezone", "origins")}
     response = Response(render_template(
-        "stats.html", site=title, lang=lang, t=STATS_LABELS[lang], number=stats_number(lang),
+        "stats.html", site=title, lang=lang, t=STATS_LABELS[lang], number=number_format(lang),
         ranking=found["stats"]["sites"], **content))
     response.headers["Content-Security-Policy"] = stats_policy(found["origins"])
     response.headers["Referrer-Policy"] = "no-referrer"

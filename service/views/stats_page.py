@@ -11,6 +11,7 @@ from service import statspage
 from service.limiter import READS_LIMIT, limiter
 from service.store import get_store
 from service.views import common, headers
+from service.views.widgets import number_format
 
 bp = Blueprint("stats_page", __name__, url_prefix="/stats",
                static_folder=str(Path(__file__).parent.parent / "static"),
@@ -51,15 +52,6 @@ LABELS = {
 }
 
 
-def _number(lang: str) -> object:
-    sep = "," if lang == "en" else "."
-
-    def fmt(value: int) -> str:
-        return f"{value:,}".replace(",", sep)
-
-    return fmt
-
-
 @bp.get("/<site_id>")
 @limiter.limit(READS_LIMIT)
 def site_page(site_id: str) -> Response:
@@ -68,7 +60,7 @@ def site_page(site_id: str) -> Response:
     content = statspage.page(get_store(), site, now=datetime.now(UTC))
     lang = "en" if request.args.get("lang") == "en" else "vi"
     response = Response(render_template("stats.html", site=site, lang=lang, t=LABELS[lang],
-                                        number=_number(lang), **content))
+                                        number=number_format(lang), **content))
     response.headers["Content-Security-Policy"] = headers.stats_policy(site.origins)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "public, max-age=60"

@@ -99,14 +99,15 @@ def _page(template: str, site: Site, status: int = 200, **context: object) -> Re
     lang = request.args.get("lang") or site.locale
     lang = lang if lang in LABELS else "vi"
     response = Response(render_template(template, site=site, t=LABELS[lang], lang=lang,
-                                        number=_number(lang), **context), status=status)
+                                        number=number_format(lang), **context), status=status)
     response.headers["Content-Security-Policy"] = widget_policy(site.origins)
     response.headers["Cache-Control"] = "no-store" if template == "poll.html" else \
         "public, max-age=30"
     return response
 
 
-def _number(lang: str) -> object:
+def number_format(lang: str) -> object:
+    """A template filter for whole numbers: 12,345 in English, 12.345 in Vietnamese."""
     sep = "," if lang == "en" else "."
 
     def fmt(value: int) -> str:
