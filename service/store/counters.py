@@ -8,6 +8,7 @@ from typing import Any
 
 from service.periods import Periods, shift_month
 from service.store import Store
+from service.store.documents import get_hashes
 from service.store.pages import PageWrite, page_keys
 
 # A retried hit script arrives within seconds of the first (0.4 s socket and connect
@@ -223,9 +224,5 @@ def day_uniques(store: Store, site: str, day: str) -> int:
 
 def history(store: Store, site: str, years: list[str]) -> dict[str, dict[str, str]]:
     """Year -> that year's daily history hash."""
-    with store.guard("history"):
-        pipe = store.redis.pipeline(transaction=False)
-        for year in years:
-            pipe.hgetall(store.keys.history(site, year))
-        rows = pipe.execute()
+    rows = get_hashes(store, [store.keys.history(site, year) for year in years], "history")
     return dict(zip(years, rows, strict=True))

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from service.store import Store
-from service.store.documents import get_json
+from service.store.documents import get_json, get_listed
 
 
 def load(store: Store, group_id: str) -> dict[str, Any] | None:
@@ -31,10 +31,4 @@ def delete(store: Store, group_id: str) -> bool:
 
 def load_all(store: Store) -> list[tuple[str, dict[str, Any]]]:
     """(id, document) of every group, sorted by id."""
-    with store.guard("group_list"):
-        ids = sorted(store.redis.smembers(store.keys.groups()))
-        pipe = store.redis.pipeline(transaction=False)
-        for group_id in ids:
-            pipe.get(store.keys.group(group_id))
-        raws = pipe.execute() if ids else []
-    return [(gid, json.loads(raw)) for gid, raw in zip(ids, raws, strict=True) if raw]
+    return get_listed(store, store.keys.groups(), store.keys.group, "group_list")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from service.store import Store
-from service.store.documents import get_json
+from service.store.documents import get_json, get_listed, get_many_json
 
 
 def load(store: Store, site_id: str) -> dict[str, Any] | None:
@@ -30,13 +30,7 @@ def save(store: Store, site_id: str, settings: dict[str, Any]) -> None:
 
 def load_all(store: Store) -> list[tuple[str, dict[str, Any]]]:
     """(id, settings) of every site, sorted by id."""
-    with store.guard("site_list"):
-        ids = sorted(store.redis.smembers(store.keys.sites()))
-        pipe = store.redis.pipeline(transaction=False)
-        for site_id in ids:
-            pipe.get(store.keys.settings(site_id))
-        raws = pipe.execute() if ids else []
-    return [(sid, json.loads(raw)) for sid, raw in zip(ids, raws, strict=True) if raw]
+    return get_listed(store, store.keys.sites(), store.keys.settings, "site_list")
 
 
 def delete(store: Store, site_id: str, *, purge: bool) -> int:
@@ -58,16 +52,8 @@ def delete(store: Store, site_id: str, *, purge: bool) -> int:
 
 
 def load_many(store: Store, site_ids: list[str]) -> list[dict[str, Any] | None]:
-    """The stored settings of each site (None when missing), in one pipelined read (a
-    cluster pipeline sends one batch per node)."""
-    if not site_ids:
-        return []
-    with store.guard("site_load"):
-        pipe = store.redis.pipeline(transaction=False)
-        for site_id in site_ids:
-            pipe.get(store.keys.settings(site_id))
-        raws = pipe.execute()
-    return [json.loads(raw) if raw else None for raw in raws]
+    """The stored settings of each site (None when missing), in one pipelined read."""
+    return get_many_json(store, [store.keys.settings(s) for s in site_ids], "site_load")
 
 
 def aliases(store: Store, site_id: str) -> set[str]:

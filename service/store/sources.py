@@ -6,15 +6,12 @@ hit.lua writes them (through count_source in sources.lua); this module only read
 from __future__ import annotations
 
 from service.store import Store
+from service.store.documents import get_hashes
 
 
 def daily(store: Store, site: str, years: list[str]) -> dict[str, dict[str, str]]:
     """Year -> that year's hash of MM-DD:<category> -> new visits."""
-    with store.guard("sources"):
-        pipe = store.redis.pipeline(transaction=False)
-        for year in years:
-            pipe.hgetall(store.keys.sources(site, year))
-        rows = pipe.execute()
+    rows = get_hashes(store, [store.keys.sources(site, year) for year in years], "sources")
     return dict(zip(years, rows, strict=True))
 
 
