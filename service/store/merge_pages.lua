@@ -24,16 +24,8 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   return {0, 0, 0, 0}
 end
 local added, evicted, dropped = 0, 0, 0
-local function evict(old)
-  redis.call('ZREM', KEYS[2], old)
-  redis.call('HDEL', KEYS[3], old)
-  redis.call('HDEL', KEYS[4], old)
-  redis.call('HDEL', KEYS[5], old)
-  redis.call('SREM', KEYS[6], old)
-  for i = 8, 11 do
-    redis.call('ZREM', KEYS[i], old)
-  end
-end
+local page_keys = {KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8], KEYS[9], KEYS[10],
+                   KEYS[11]}
 if ARGV[3] == 'pages' then
   local max = tonumber(ARGV[4])
   for i = 5, #ARGV, 6 do
@@ -45,7 +37,7 @@ if ARGV[3] == 'pages' then
       else
         local least = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
         if least[1] and tonumber(least[2]) < views then
-          evict(least[1])
+          drop_page(page_keys, least[1])
           evicted = evicted + 1
           keep = true
         end

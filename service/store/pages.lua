@@ -13,14 +13,7 @@ local function track_page(k, a)
   if not redis.call('ZSCORE', k[1], a.id) then
     -- a full table takes the new page in place of the least viewed ones: never closed
     while redis.call('ZCARD', k[1]) >= a.max_pages and evicted < 16 do
-      local old = redis.call('ZPOPMIN', k[1])[1]
-      redis.call('HDEL', k[2], old)
-      redis.call('HDEL', k[3], old)
-      redis.call('HDEL', k[4], old)
-      redis.call('SREM', k[5], old)
-      for i = 6, 9 do
-        redis.call('ZREM', k[i], old)
-      end
+      drop_page(k, redis.call('ZRANGE', k[1], 0, 0)[1])
       evicted = evicted + 1
     end
     redis.call('HSET', k[2], a.id, a.path)

@@ -17,11 +17,11 @@ class Scripts:
 
     def __init__(self, client: Any) -> None:
         # hit.lua calls over_limit (limit.lua), expire_new (expiry.lua), read_stats
-        # (stats.lua), track_page (pages.lua), count_source (sources.lua) and keep_month_top
-        # (retention.lua)
+        # (stats.lua), track_page (pages.lua, which evicts with drop_page.lua), count_source
+        # (sources.lua) and keep_month_top (retention.lua)
         self.hit = client.register_script(
-            _source("limit.lua", "expiry.lua", "stats.lua", "pages.lua", "sources.lua",
-                    "retention.lua", "hit.lua"))
+            _source("limit.lua", "expiry.lua", "stats.lua", "drop_page.lua", "pages.lua",
+                    "sources.lua", "retention.lua", "hit.lua"))
         self.stats = client.register_script(_source("limit.lua", "stats.lua", "stats_only.lua"))
         self.heartbeat = client.register_script(_source("limit.lua", "heartbeat.lua"))
         self.vote = client.register_script(_source("limit.lua", "vote.lua"))
@@ -30,4 +30,4 @@ class Scripts:
         self.merge_claim = client.register_script(_source("merge_claim.lua"))
         self.merge_step = client.register_script(_source("merge_step.lua"))
         self.merge_read_hll = client.register_script(_source("merge_read_hll.lua"))
-        self.merge_pages = client.register_script(_source("merge_pages.lua"))
+        self.merge_pages = client.register_script(_source("drop_page.lua", "merge_pages.lua"))
