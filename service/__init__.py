@@ -57,7 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)
-    # kept stats answers are served in front of the framework (after the proxy fix)
+    # kept public read answers are served in front of the framework (after the proxy fix)
     app.wsgi_app = FastReads(app, app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies:
         n = settings.trusted_proxies

@@ -2,7 +2,7 @@
 hotline box, a group's stats.
 
 These are what every page with the widgets asks, over and over, and their answer changes
-at most once a second per process (service.views.reads). A stats read that
+at most once a second per process (service.views.reads). A read that
 Flask answered with a 200 is kept here as its finished response (status, headers, body) per
 id in the path, until its data stops being fresh: one response for every Origin when it does
 not vary on Origin (`Access-Control-Allow-Origin: *`), else one per Origin that it grants
