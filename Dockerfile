@@ -9,13 +9,17 @@ ARG PIP_CERT=""
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python3 -m venv /opt/venv
+# The exact versions of requirements/runtime.lock (with the `embedded` extra, so one container
+# can run alone, without PW_REDIS_URL, for a trial), then the project itself without deps.
+COPY requirements/runtime.lock ./requirements/
+RUN /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} --require-hashes \
+    -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY widgets ./widgets
-# The `embedded` extra lets one container run alone (no PW_REDIS_URL) for a trial.
-# DL3013: this installs the project itself; its dependency ranges live in pyproject.toml.
+# DL3013: this installs the project itself; every dependency is pinned by the lock above.
 # hadolint ignore=DL3013
-RUN /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} ".[embedded]" \
+RUN /opt/venv/bin/pip install ${PIP_CERT:+--cert "$PIP_CERT"} --no-deps . \
     && find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
 
 FROM ${BASE}

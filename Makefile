@@ -4,15 +4,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint browser bench clean image-test
+.PHONY: install lock run test lint browser bench clean image-test
 
-$(STAMP): pyproject.toml
+# Installs from the lock file (exact versions, hashes): a fresh clone gets what was tested,
+# whatever was released since. `make lock` moves to newer versions within pyproject's ranges.
+$(STAMP): pyproject.toml requirements/dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolves every package to the newest version pyproject.toml allows; run `make test`
+# before committing the new lock files.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra embedded --extra dev --generate-hashes \
+	  --universal --python-version 3.11 --upgrade -q -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml --extra embedded --generate-hashes \
+	  --universal --python-version 3.11 -c requirements/dev.lock -q -o requirements/runtime.lock
 
 run: $(STAMP)
 	$(BIN)/portal-widgets demo

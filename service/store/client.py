@@ -60,7 +60,7 @@ def make_client(url: str) -> redis.Redis | RedisCluster:
         path = [p for p in parts.path.split("/") if p]
         service = path[0] if path else "mymaster"
         db = int(path[1]) if len(path) > 1 else 0
-        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(
             _hosts(parts.netloc),
             socket_timeout=SOCKET_TIMEOUT,
             socket_connect_timeout=CONNECT_TIMEOUT,
@@ -71,7 +71,7 @@ def make_client(url: str) -> redis.Redis | RedisCluster:
                              "socket_connect_timeout": CONNECT_TIMEOUT,
                              "retry": Retry(NoBackoff(), 0)},
         )
-        master: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        master: redis.Redis = sentinel.master_for(
             service, password=password, db=db, **_common()
         )
         return master
