@@ -97,7 +97,8 @@ class LocalLimit:
 
     def hit(self, key: str, now: float | None = None) -> float | None:
         """Count one request; None when allowed, else seconds until the window ends."""
-        now = time.monotonic() if now is None else now
+        # Wall-clock windows, like the Redis allowances: a window is a calendar minute.
+        now = time.time() if now is None else now
         window = int(now // self.window_s)
         if window != self._window or len(self._counts) >= self.max_keys:
             self._window, self._counts = window, {}

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from service import polls
 from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
@@ -47,13 +47,23 @@ class VoteRefused(Exception):
         self.error = error
 
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="pw-poll-ticket")
+def _serializer(secret: str, now: datetime | None) -> URLSafeTimedSerializer:
+    """The ticket serializer, its clock at `now` (tickets are signed and aged on it)."""
+    if now is None:
+        return URLSafeTimedSerializer(secret, salt="pw-poll-ticket")
+    at = int(now.timestamp())
+
+    class Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return at
+
+    return URLSafeTimedSerializer(secret, salt="pw-poll-ticket", signer=Signer)
 
 
-def issue_ticket(secret: str, site: Site, poll_id: str) -> str:
-    """A signed single-use ticket for one vote on this poll, valid an hour."""
-    return _serializer(secret).dumps({"s": site.id, "p": poll_id, "n": secrets.token_hex(12)})
+def issue_ticket(secret: str, site: Site, poll_id: str, now: datetime | None = None) -> str:
+    """A signed single-use ticket for one vote on this poll, valid an hour from `now`."""
+    return _serializer(secret, now).dumps({"s": site.id, "p": poll_id,
+                                           "n": secrets.token_hex(12)})
 
 
 def _nonce(secret: str, site: Site, poll_id: str, ticket: Any, now: datetime) -> tuple[str, int]:
@@ -62,7 +72,7 @@ def _nonce(secret: str, site: Site, poll_id: str, ticket: Any, now: datetime) ->
         raise Invalid("ticket is required")
     check_unicode(ticket, "ticket")
     try:
-        data, issued = _serializer(secret).loads(ticket, max_age=TICKET_SECONDS,
+        data, issued = _serializer(secret, now).loads(ticket, max_age=TICKET_SECONDS,
                                                  return_timestamp=True)
     except SignatureExpired:
         raise Invalid("ticket expired") from None
