@@ -54,7 +54,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
                       admin_content.bp, admin_moving.bp, admin_pages.bp, widgets.bp, pages.bp,
-                      admin_page.bp, stats_page.bp, openapi.bp, provinces.admin_bp, provinces.public_bp):
+                      admin_page.bp, stats_page.bp, openapi.bp, provinces.admin_bp,
+                      provinces.public_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,10 +40,9 @@ from service import groups, merges, sites, tokens
 from service.errors import Conflict, Invalid
 from service.periods import ms
 from service.sites import SITE_ID_RE
-from service.store import Store
+from service.store import Store, sections
 from service.store import groups as groups_db
 from service.store import imports as db
-from service.store import sections
 from service.store import sites as sites_db
 from service.store import tokens as tokens_db
 from service.store.layout import LAYOUT_VERSION
@@ -73,7 +73,7 @@ def export(store: Store, site_id: str, *, now: datetime) -> Iterator[bytes]:
         count = 0
         pending: list[bytes] = []
         size = 0
-        for item in itertools.chain([header], sections.export_site(store, site.id, ms(now))):
+        for item in itertools.chain([header], sections.export_site(store, site.id, int(time.time() * 1000))):
             line = _dump(item)
             digest.update(line)
             count += 1
@@ -169,12 +169,14 @@ def _settings(value: dict[str, Any], site_id: str) -> dict[str, Any]:
 
 
 def check(chunks: Iterable[bytes]) -> Checked:
-    """Read and check a whole export file; Invalid (400) names the first problem."""
+    """Read and check a whole export file; Invalid (400) names the first problem. A file
+    whose checksum does not match is reported as altered or cut, whatever else is wrong."""
     digest = hashlib.sha256()
     count = 0
     header: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
     trailer: Any = None
+    problem: str | None = None  # the first bad line, reported when the checksum matches
     aliases: list[str] = []
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Checked.close or below)
     try:
@@ -183,29 +185,32 @@ def check(chunks: Iterable[bytes]) -> Checked:
                 if raw.strip():
                     raise Invalid("the file goes on after its trailer")
                 continue
+            if not raw.endswith(b"\n"):
+                raise Invalid("the file is truncated (it has no trailer)")
             try:
                 obj = json.loads(raw)
             except ValueError:
-                raise Invalid(f"line {count + 1} is not JSON") from None
-            if header is None:
+                obj = None
+                problem = problem or f"line {count + 1} is not JSON"
+            if count == 0:
                 header = _header(obj)
             elif isinstance(obj, dict) and "trailer" in obj:
                 trailer = obj
                 continue
-            else:
+            elif problem is None:
                 try:
                     sections.check_line(obj)
+                    if obj["section"] == "settings":
+                        settings = _settings(obj["settings"], str(header["site"]))  # type: ignore[index]
+                    elif obj["section"] == "aliases":
+                        for alias in obj["aliases"]:
+                            _settings(alias["settings"], alias["id"])
+                            aliases.append(alias["id"])
                 except sections.BadLine as exc:
-                    raise Invalid(f"line {count + 1}: {exc}") from None
-                if obj["section"] == "settings":
-                    settings = _settings(obj["settings"], header["site"])
-                elif obj["section"] == "aliases":
-                    for alias in obj["aliases"]:
-                        _settings(alias["settings"], alias["id"])
-                        aliases.append(alias["id"])
+                    problem = f"line {count + 1}: {exc}"
+                except Invalid as exc:
+                    problem = f"line {count + 1}: {exc.reason}"
                 spool.write(raw)
-            if not raw.endswith(b"\n"):
-                raise Invalid("the file is truncated (it has no trailer)")
             digest.update(raw)
             count += 1
         if header is None:
@@ -214,6 +219,8 @@ def check(chunks: Iterable[bytes]) -> Checked:
             raise Invalid("the file is truncated (it has no trailer)")
         if trailer.get("lines") != count or trailer.get("sha256") != digest.hexdigest():
             raise Invalid("the file's checksum does not match: it was altered or cut")
+        if problem is not None:
+            raise Invalid(problem)
         if settings is None:
             raise Invalid("the file has no settings line")
     except BaseException:

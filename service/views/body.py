@@ -17,7 +17,6 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from service.errors import Invalid
 
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
