@@ -38,7 +38,6 @@ from typing import IO, Any
 
 from service import groups, merges, sites, tokens
 from service.errors import Conflict, Invalid
-from service.periods import ms
 from service.sites import SITE_ID_RE
 from service.store import Store, sections
 from service.store import groups as groups_db
@@ -73,7 +72,9 @@ def export(store: Store, site_id: str, *, now: datetime) -> Iterator[bytes]:
         count = 0
         pending: list[bytes] = []
         size = 0
-        for item in itertools.chain([header], sections.export_site(store, site.id, int(time.time() * 1000))):
+        # expiry times are wall-clock instants, as Redis keeps them
+        wall_ms = int(time.time() * 1000)
+        for item in itertools.chain([header], sections.export_site(store, site.id, wall_ms)):
             line = _dump(item)
             digest.update(line)
             count += 1
