@@ -49,7 +49,10 @@ from service.store.layout import LAYOUT_VERSION
 FORMAT = "portal-widgets-export"
 BACKUP_FORMAT = "portal-widgets-backup"
 MAX_LINE = 16 * 1024 * 1024
-APPLY_BATCH = 100  # lines per pipeline (a pages line holds up to 500 pages)
+# a pipeline of the import holds at most this many lines or bytes of the file (a pages line
+# holds up to 500 pages), so each is written well within the client's socket timeout
+APPLY_BATCH = 100
+APPLY_BYTES = 128 * 1024
 CHUNK = 64 * 1024
 _EXPORT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -109,12 +112,12 @@ class Checked:
     def export_id(self) -> str:
         return str(self.header["export_id"])
 
-    def read(self, start: int = 0) -> Iterator[dict[str, Any]]:
-        """The section lines from the `start`-th on."""
+    def read(self, start: int = 0) -> Iterator[tuple[dict[str, Any], int]]:
+        """The section lines from the `start`-th on, each with its size in bytes."""
         self.spool.seek(0)
         for n, raw in enumerate(self.spool):
             if n >= start:
-                yield json.loads(raw)
+                yield json.loads(raw), len(raw)
 
     def close(self) -> None:
         self.spool.close()
@@ -311,12 +314,14 @@ def import_file(store: Store, checked: Checked, *, now: datetime, site_as: str |
         start = int(progress.get("lines") or 0)
         batch: list[dict[str, Any]] = []
         applied = start
-        for line in checked.read(start):
+        size = 0
+        for line, raw_size in checked.read(start):
             batch.append(line)
-            if len(batch) >= APPLY_BATCH:
+            size += raw_size
+            if len(batch) >= APPLY_BATCH or size >= APPLY_BYTES:
                 applied += len(batch)
                 db.apply_lines(store, site_id, batch, applied)
-                batch = []
+                batch, size = [], 0
                 if after_lines is not None:
                     after_lines(applied)
         if batch:
@@ -326,7 +331,7 @@ def import_file(store: Store, checked: Checked, *, now: datetime, site_as: str |
                 after_lines(applied)
         db.activate(store, site_id, _final_settings(store, site_id, checked, into), export_id)
         store.site_cache.pop(site_id, None)
-    for line in checked.read():
+    for line, _ in checked.read():
         db.finish_line(store, site_id, line)
     result: dict[str, Any] = {"site": site_id, "source": checked.site,
                               "export_id": export_id, "lines": checked.lines,
