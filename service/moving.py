@@ -103,6 +103,8 @@ class Checked:
     spool: IO[bytes]
     lines: int  # section lines in the spool
     aliases: list[str] = field(default_factory=list)
+    # the few lines whose section writes outside the site's slot (groups, aliases)
+    finishing: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def site(self) -> str:
@@ -182,6 +184,7 @@ def check(chunks: Iterable[bytes]) -> Checked:
     trailer: Any = None
     problem: str | None = None  # the first bad line, reported when the checksum matches
     aliases: list[str] = []
+    finishing: list[dict[str, Any]] = []
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Checked.close or below)
     try:
         for raw in split_lines(chunks):
@@ -210,6 +213,8 @@ def check(chunks: Iterable[bytes]) -> Checked:
                         for alias in obj["aliases"]:
                             _settings(alias["settings"], alias["id"])
                             aliases.append(alias["id"])
+                    if sections.SECTIONS[obj["section"]].finish is not None:
+                        finishing.append(obj)
                 except sections.BadLine as exc:
                     problem = f"line {count + 1}: {exc}"
                 except Invalid as exc:
@@ -231,7 +236,7 @@ def check(chunks: Iterable[bytes]) -> Checked:
         spool.close()
         raise
     return Checked(header=header, settings=settings, spool=spool, lines=count - 1,
-                   aliases=aliases)
+                   aliases=aliases, finishing=finishing)
 
 
 # -- import: the apply ----------------------------------------------------------------------
@@ -331,8 +336,9 @@ def import_file(store: Store, checked: Checked, *, now: datetime, site_as: str |
                 after_lines(applied)
         db.activate(store, site_id, _final_settings(store, site_id, checked, into), export_id)
         store.site_cache.pop(site_id, None)
-    for line, _ in checked.read():
-        db.finish_line(store, site_id, line)
+    if into is None:  # merged, the site's groups stay the target's (as after a merge)
+        for line in checked.finishing:
+            db.finish_line(store, site_id, line)
     result: dict[str, Any] = {"site": site_id, "source": checked.site,
                               "export_id": export_id, "lines": checked.lines,
                               "resumed": resumed}
@@ -411,8 +417,10 @@ def restore(store: Store, directory: Path, *, now: datetime) -> dict[str, Any]:
                 r.get("sha256"), str) and isinstance(r.get("sites"), list)
             for n, r in token_records.items()):
         raise Invalid("tokens.json holds no valid token records")
-    if not isinstance(group_docs, dict) or not all(isinstance(d, dict)
-                                                   for d in group_docs.values()):
+    if not isinstance(group_docs, dict) or not all(
+            SITE_ID_RE.match(str(gid)) and isinstance(d, dict) and isinstance(
+                d.get("name"), str) and isinstance(d.get("sites"), list)
+            for gid, d in group_docs.items()):
         raise Invalid("groups.json holds no valid groups")
     others = [s.id for s in sites.list_sites(store) if s.id not in listed]
     extra_tokens = [n for n in tokens_db.load_all(store) if n not in token_records]
@@ -434,7 +442,6 @@ def restore(store: Store, directory: Path, *, now: datetime) -> dict[str, Any]:
     for name, record in sorted(token_records.items()):
         tokens_db.add(store, name, record)
     for group_id, doc in sorted(group_docs.items()):
-        groups.put_group(store, group_id, {"name": doc.get("name", group_id),
-                                           "sites": doc.get("sites", [])})
+        groups_db.save(store, group_id, doc)  # as it was, members as they were
     return {"sites": restored, "skipped": skipped, "tokens": len(token_records),
             "groups": len(group_docs)}

@@ -196,6 +196,13 @@ def api(client: FlaskClient, token: str, site_id: str) -> dict[str, Any]:
             "views": views.get_json()}
 
 
+def kinds(deployment: Deployment, site_id: str) -> set[str]:
+    """The kinds of key a site has (`hist` for pw:{site}:hist:2026, ...)."""
+    pattern = f"{deployment.prefix}:{{{site_id}}}:*"
+    return {key.split("}:", 1)[1].split(":")[0]
+            for key in deployment.client.scan_iter(match=pattern)}
+
+
 def export_bytes(store: Store, site_id: str) -> bytes:
     return b"".join(moving.export(store, site_id, now=T0))
 
@@ -291,6 +298,14 @@ def test_an_imported_site_shows_what_the_source_shows(src: Deployment,
     assert before["stats"]["visits"]["total"] > 12380046
     assert api(dest.app.test_client(), dest_token, "phuongcu") == api(
         src.app.test_client(), src_token, "phuongcu")
+    # every kind of key the site has came along, but the short-lived ones
+    short_lived = {"once", "session", "seen", "online", "rl", "ucache", "ptitle-next",
+                   "merge", "merge-tmp", "import"}
+    assert kinds(src, "phuongcu") - short_lived == kinds(dest, "phuongcu") - short_lived
+    assert kinds(src, "phuongcu") >= {"settings", "total", "c", "hist", "hll", "imported", "pv",
+                                      "paths", "ptitle", "ptitle-locked", "phidden", "rank",
+                                      "hotlines", "hotline-clicks", "polls", "poll-current",
+                                      "poll", "src", "src-hosts", "aliases"}
     # the alias came along: old snippets addressed to it count into the imported site
     alias = sites.get_site(dest.store, "phuongcu-xa", cached=False)
     assert alias.merged_into == "phuongcu"
