@@ -209,10 +209,11 @@ def check(chunks: Iterable[bytes]) -> Checked:
                     sections.check_line(obj)
                     if obj["section"] == "settings":
                         settings = _settings(obj["settings"], str(header["site"]))  # type: ignore[index]
-                    elif obj["section"] == "aliases":
-                        for alias in obj["aliases"]:
-                            _settings(alias["settings"], alias["id"])
-                            aliases.append(alias["id"])
+                    elif obj["section"] == "aliases":  # their settings, checked and clean
+                        obj = {**obj, "aliases": [
+                            {"id": a["id"], "settings": _settings(a["settings"], a["id"])}
+                            for a in obj["aliases"]]}
+                        aliases += [a["id"] for a in obj["aliases"]]
                     if sections.SECTIONS[obj["section"]].finish is not None:
                         finishing.append(obj)
                 except sections.BadLine as exc:
