@@ -308,14 +308,17 @@ def import_file(store: Store, checked: Checked, *, now: datetime, site_as: str |
         raise Conflict(f"this file is being imported as {where}: run that import again "
                        "to finish it")
     resumed = found is not None
+    progress = db.progress(store, site_id)
+    if progress.get("export_id") not in (None, export_id) and progress.get("active") != "1":
+        raise Conflict(f"another import is writing site {site_id}: run it again to finish it")
     if not resumed:
         _check_new(store, site_id, checked, into)
         if not db.claim(store, export_id, mine):
             raise Conflict("already imported")
-    progress = db.progress(store, site_id)
-    if progress.get("export_id") not in (None, export_id):
-        raise Conflict(f"another import is writing site {site_id}")
-    db.begin(store, site_id, export_id)
+        db.begin(store, site_id, export_id, fresh=True)  # a finished import's marker goes
+        progress = {}
+    else:
+        db.begin(store, site_id, export_id, fresh=False)
     if progress.get("active") != "1":
         start = int(progress.get("lines") or 0)
         batch: list[dict[str, Any]] = []

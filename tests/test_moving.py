@@ -690,3 +690,33 @@ def test_the_command_line_exports_and_imports(src: Deployment, dest: Deployment,
     out.write_bytes(out.read_bytes()[:-40])
     assert main(["site", "import", str(out), "--as", "ba"]) == 1
     assert "truncated" in capsys.readouterr().err or "checksum" in capsys.readouterr().err
+
+
+def test_an_unfinished_import_keeps_its_id_from_other_files(src: Deployment, dest: Deployment,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.setattr(moving, "APPLY_BATCH", 2)
+    populate(src.store, alias=False)
+    first = moving.check([export_bytes(src.store, "phuongcu")])
+    second = export_bytes(src.store, "phuongcu")
+    with pytest.raises(Stop):
+        moving.import_file(dest.store, first, now=T0, after_lines=_stop_at(2))
+    before = dest.dump()
+    with pytest.raises(Conflict, match="another import is writing site phuongcu"):
+        import_bytes(dest.store, second)
+    with pytest.raises(Conflict, match="being imported as phuongcu"):
+        moving.import_file(dest.store, first, now=T0, site_as="khac")
+    assert dest.dump() == before
+    assert moving.import_file(dest.store, first, now=T0)["resumed"] is True
+    first.close()
+    assert snapshot(dest.store, "phuongcu") == snapshot(src.store, "phuongcu")
+
+
+def test_an_id_purged_after_an_import_takes_another_file(src: Deployment,
+                                                         dest: Deployment) -> None:
+    populate(src.store, alias=False)
+    import_bytes(dest.store, export_bytes(src.store, "phuongcu"))
+    sites.delete_site(dest.store, "phuongcu", purge=True)
+    assert not sites.exists(dest.store, "phuongcu")
+    import_bytes(dest.store, export_bytes(src.store, "phuongcu"))
+    assert snapshot(dest.store, "phuongcu") == snapshot(src.store, "phuongcu")

@@ -46,10 +46,14 @@ def progress(store: Store, site: str) -> dict[str, str]:
     return found
 
 
-def begin(store: Store, site: str, export_id: str) -> None:
-    """Mark the site's keys as being written by this import."""
+def begin(store: Store, site: str, export_id: str, *, fresh: bool) -> None:
+    """Mark the site's keys as being written by this import (`fresh`: its first run, which
+    replaces the marker a finished import of a since deleted site left)."""
+    key = store.keys.import_progress(site)
     with store.guard("import"):
-        store.redis.hsetnx(store.keys.import_progress(site), "export_id", export_id)
+        if fresh:
+            store.redis.delete(key)
+        store.redis.hsetnx(key, "export_id", export_id)
 
 
 def apply_lines(store: Store, site: str, lines: Iterable[Line], applied: int) -> None:
