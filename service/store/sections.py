@@ -22,6 +22,7 @@ markers again).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -160,8 +161,6 @@ def _hashes(store: Store, pattern: str, prefix: str, name: str, field: str,
 # -- settings, baselines, counters, history, uniques ----------------------------------------
 
 def _export_settings(store: Store, site: str, now_ms: int) -> Iterator[Line]:
-    import json
-
     with store.guard("export"):
         raw = store.redis.get(store.keys.settings(site))
     yield {"section": "settings", "settings": json.loads(raw) if raw else {}}
@@ -413,8 +412,6 @@ def _apply_hosts(pipe: Any, keys: Keys, site: str, line: Line) -> None:
 # -- hotlines and polls -----------------------------------------------------------------------
 
 def _export_hotlines(store: Store, site: str, now_ms: int) -> Iterator[Line]:
-    import json
-
     k = store.keys
     with store.guard("export"):
         pipe = store.redis.pipeline(transaction=False)
@@ -433,8 +430,6 @@ def _check_hotlines(line: Line) -> None:
 
 
 def _apply_hotlines(pipe: Any, keys: Keys, site: str, line: Line) -> None:
-    import json
-
     if line["box"] is not None:
         pipe.set(keys.hotlines(site), json.dumps(line["box"], ensure_ascii=False))
     if line["clicks"]:
@@ -444,8 +439,6 @@ def _apply_hotlines(pipe: Any, keys: Keys, site: str, line: Line) -> None:
 def _export_polls(store: Store, site: str, now_ms: int) -> Iterator[Line]:
     """Each poll (definition, creation time, tally), then its voters and addresses in
     batches (keyed hashes: a browser that voted cannot vote again), then the current poll."""
-    import json
-
     k = store.keys
     with store.guard("export"):
         polls = store.redis.zrange(k.polls(site), 0, -1, withscores=True)
@@ -502,8 +495,6 @@ def _check_polls(line: Line) -> None:
 
 
 def _apply_polls(pipe: Any, keys: Keys, site: str, line: Line) -> None:
-    import json
-
     poll, part = line["id"], line["part"]
     if part == "poll":
         pipe.set(keys.poll(site, poll), json.dumps(line["definition"], ensure_ascii=False))
@@ -521,8 +512,6 @@ def _apply_polls(pipe: Any, keys: Keys, site: str, line: Line) -> None:
 # -- groups and aliases (outside the site's slot: written by finish) --------------------------
 
 def _export_groups(store: Store, site: str, now_ms: int) -> Iterator[Line]:
-    import json
-
     k = store.keys
     with store.guard("export"):
         ids = sorted(store.redis.smembers(k.groups()))
@@ -559,8 +548,6 @@ def _finish_groups(store: Store, site: str, line: Line) -> None:
 
 
 def _export_aliases(store: Store, site: str, now_ms: int) -> Iterator[Line]:
-    import json
-
     k = store.keys
     with store.guard("export"):
         ids = sorted(store.redis.smembers(k.aliases(site)))
@@ -586,8 +573,6 @@ def _finish_aliases(store: Store, site: str, line: Line) -> None:
     """Each alias id keeps counting into the site: created here as an alias when it does not
     exist (its settings as exported), listed with its merge marked done. An id that exists
     here as another site is left alone."""
-    import json
-
     k = store.keys
     for alias in line["aliases"]:
         alias_id = alias["id"]
