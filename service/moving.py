@@ -132,6 +132,8 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         buf += chunk
         start = 0
         while (end := buf.find(b"\n", start)) >= 0:
+            if end - start > MAX_LINE:
+                raise Invalid(f"a line is longer than {MAX_LINE} bytes")
             yield bytes(buf[start:end + 1])
             start = end + 1
         del buf[:start]

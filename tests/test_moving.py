@@ -34,6 +34,7 @@ from service.errors import Conflict, Invalid
 from service.sites import Site
 from service.sources import Source
 from service.store import Store, get_store, sections
+from service.store import sites as sites_db
 from service.store.layout import LAYOUT_VERSION
 from tests.conftest import at, make_app
 from tests.redis_proc import RedisProcess
@@ -511,6 +512,15 @@ def test_import_into_a_site_is_a_merge(src: Deployment, dest: Deployment) -> Non
         "/api/v1/admin/sites/phuongmoi/import?into=1", data=data,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
     assert again.status_code == 409
+    # through the route, under another id (`as`)
+    other = dest.app.test_client().post(
+        "/api/v1/admin/sites/phuongmoi/import?into=1&as=phuong-ba",
+        data=export_bytes(src.store, "phuongcu"),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
+    assert other.status_code == 201, other.get_json()
+    assert other.get_json()["site"] == "phuong-ba"
+    assert sites.get_site(dest.store, "phuong-ba", cached=False).merged_into == "phuongmoi"
+    assert sites_db.aliases(dest.store, "phuongmoi") == {"phuongcu", "phuong-ba"}
 
 
 def test_import_into_is_refused_where_a_merge_would_be(src: Deployment,
@@ -720,3 +730,17 @@ def test_an_id_purged_after_an_import_takes_another_file(src: Deployment,
     assert not sites.exists(dest.store, "phuongcu")
     import_bytes(dest.store, export_bytes(src.store, "phuongcu"))
     assert snapshot(dest.store, "phuongcu") == snapshot(src.store, "phuongcu")
+
+
+def test_a_line_over_the_limit_is_refused(src: Deployment, dest: Deployment,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    populate(src.store, alias=False)
+    data = export_bytes(src.store, "phuongcu")
+    longest = max(len(line) for line in data.splitlines())
+    monkeypatch.setattr(moving, "MAX_LINE", longest - 1)
+    before = dest.dump()
+    with pytest.raises(Invalid, match="longer than"):
+        import_bytes(dest.store, data)
+    assert dest.dump() == before
+    monkeypatch.setattr(moving, "MAX_LINE", longest + 1)
+    assert import_bytes(dest.store, data)["site"] == "phuongcu"
