@@ -94,7 +94,7 @@ class Runner:
 
     def _run(self) -> None:
         with self.app.app_context():
-            verifier = Verifier(get_store(), guard=self.app.config.get("PW_VERIFY_GUARD"))
+            verifier = Verifier(get_store())
             while not self.stopping.is_set():
                 try:
                     wait = verifier.sweep()
