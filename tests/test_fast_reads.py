@@ -78,7 +78,8 @@ def test_an_admin_change_drops_the_kept_answer_at_once(
     assert _answer(client)[1]["Access-Control-Allow-Origin"] == "*"
     token = tokens.create(store, "root", [], now=datetime.now(UTC))
     changed = client.put("/api/v1/admin/sites/thanhxuan",
-                         json={"origins": ["https://thanhxuan.hanoi.gov.vn"], "verify_pages": False},
+                         json={"origins": ["https://thanhxuan.hanoi.gov.vn"],
+                               "verify_pages": False},
                          headers={"Authorization": f"Bearer {token}"})
     assert changed.status_code == 200, changed.get_json()
     assert not _kept(app)
