@@ -4,10 +4,16 @@ anonymous clients. Each attack of issue #26 is a test here."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,10 +28,18 @@ from service.periods import ms
 from service.sites import Site
 from service.store import Store
 from service.store import checks as checks_db
-from tests.conftest import BROWSER, loopback_only, metric, post_hit
+from tests.conftest import BROWSER, SECRET, loopback_only, metric, post_hit
 from tests.portal_server import ARTICLE, TITLE_ONLY, Page, Portal, portal
 
 REAL = "Hội nghị tổng kết năm 2026"
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -465,3 +479,30 @@ def test_the_demo_site_verifies_against_the_demo_page_the_service_serves(
     [listed] = pages.top(store, site, period="today", limit=5, now=_now())
     assert listed["path"] == "/demo"
     assert listed["title"].startswith("Cổng TTĐT Quận Thanh Xuân")
+
+
+def test_gunicorn_workers_verify_in_the_background_once(
+        redis_server: Any, store: Store, site: Site, thanhxuan: Portal) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PW_", "PROMETHEUS"))}
+    env.update(PW_REDIS_URL=redis_server.url, PW_SECRET_KEY=SECRET)
+    proc = subprocess.Popen([str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                             "service:create_app()"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with urllib3.PoolManager(retries=urllib3.Retry(connect=100, backoff_factor=0.1)) as http:
+            for n in range(2):  # a hit each worker may take: one check, one fetch
+                answer = http.request(
+                    "POST", f"http://127.0.0.1:{port}/api/v1/sites/thanhxuan/hits",
+                    body=b'{"path": "/tin-tuc/hoi-nghi"}',
+                    headers={"Content-Type": "text/plain", "User-Agent": f"{BROWSER} {n}"})
+                assert answer.status == 200
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _state(store, "/tin-tuc/hoi-nghi") != "v":
+            threading.Event().wait(0.05)
+        assert _state(store, "/tin-tuc/hoi-nghi") == "v"
+        assert _top(store) == [{"path": "/tin-tuc/hoi-nghi", "title": REAL, "views": 2}]
+        assert len(thanhxuan.requests) == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)
