@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 
 from service import demo, pagecheck, pages, polls, sites, tokens, verifier, visits, votes
 from service.errors import TooMany
-from service.periods import ms
+from service.periods import ms, periods_of
 from service.sites import Site
 from service.store import Store
 from service.store import checks as checks_db
@@ -121,6 +121,8 @@ def test_a_new_path_is_listed_only_once_the_portal_confirms_it(
     assert verifier.Verifier(store).sweep() > 0
     assert _top(store) == [{"path": "/tin-tuc/hoi-nghi", "title": REAL, "views": 1}]
     assert _views(store, site, "/tin-tuc/hoi-nghi") == {"views": 1, "title": REAL}
+    month = periods_of(_now(), site.tz).month  # kept 13 months for reports, as a hit's
+    assert store.redis.pttl(f"pw:{{thanhxuan}}:rank:{month}") > 390 * 86_400_000
     assert metric(client, "pw_page_checks_total", site="thanhxuan",
                   result="verified") == before + 1
     [request] = thanhxuan.requests

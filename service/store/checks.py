@@ -12,6 +12,7 @@ from typing import Any
 
 from service.periods import Periods
 from service.store import Store
+from service.store.counters import KEEP_SECONDS
 from service.store.pages import check_keys, page_id, page_keys
 
 LEGACY_CHUNK = 500  # pages marked per round trip by queue_unchecked
@@ -67,8 +68,9 @@ def done(store: Store, claimed: Claimed, outcome: Outcome, *, p: Periods, now_ms
          max_pages: int, listable: bool) -> bool:
     """Apply a fetch's outcome; False when the page left the table meanwhile."""
     site = claimed.site
+    # as hit.lua's: the month's list is kept 13 months for reports
     lifetimes = [at * 1000 - now_ms for at in
-                 (p.expire_day, p.expire_week, p.expire_month, p.expire_year)]
+                 (p.expire_day, p.expire_week, p.expire_month + KEEP_SECONDS, p.expire_year)]
     with store.guard("checks"):
         raw: list[Any] = store.scripts.check_done(
             keys=[*page_keys(store, site, p), *check_keys(store, site)],
