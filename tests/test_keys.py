@@ -31,6 +31,7 @@ def test_key_strings_are_pinned() -> None:
     assert k.page_states("thanhxuan") == "pw:{thanhxuan}:pstate"
     assert k.pages_unlisted("thanhxuan") == "pw:{thanhxuan}:punlisted"
     assert k.page_candidates("thanhxuan") == "pw:{thanhxuan}:pcand"
+    assert k.candidates_rejected("thanhxuan") == "pw:{thanhxuan}:pcand-rejected"
     assert k.check_queue("thanhxuan") == "pw:{thanhxuan}:checkq"
     assert k.check_tries("thanhxuan") == "pw:{thanhxuan}:checktries"
     assert k.check_rate("thanhxuan", 1764806400) == "pw:{thanhxuan}:checkrate:1764806400"

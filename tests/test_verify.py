@@ -297,10 +297,14 @@ def test_a_table_full_of_verified_pages_still_takes_new_articles(
     checker.sweep(now + timedelta(seconds=1))
     assert store.redis.zcard("pw:{thanhxuan}:pv") == 2
     assert store.redis.hlen("pw:{thanhxuan}:pcand") == 0
+    asked = len(thanhxuan.requests)
+    visits.record_hit(store, site, visitor="junk-2", path="/junk", title="", now=now)
+    checker.sweep(now + timedelta(seconds=2))
+    assert len(thanhxuan.requests) == asked  # rejected: not asked again for a day
     # a real new article takes the least viewed verified page's place once verified
     visits.record_hit(store, site, visitor="new", path="/tin-tuc/bai-2", title="", now=now)
     assert pages.views(store, site, ["/tin-tuc/bai-2"])["/tin-tuc/bai-2"]["views"] == 0
-    checker.sweep(now + timedelta(seconds=2))
+    checker.sweep(now + timedelta(seconds=3))
     tracked = set(store.redis.hvals("pw:{thanhxuan}:paths"))
     assert tracked == {"/tin-tuc/bai-0", "/tin-tuc/bai-2"}
 

@@ -1,5 +1,5 @@
 -- check_done: what a fetch of a page found (verified, rejected, failed), applied atomically.
--- KEYS[1..14] the page keys of track_page (pages.lua k[1..14]), rank zsets of the periods
+-- KEYS[1..15] the page keys of track_page (pages.lua k[1..15]), rank zsets of the periods
 --   that contain ARGV[3]
 -- ARGV[1] page id   ARGV[2] verified | rejected | failed   ARGV[3] now (ms)
 -- ARGV[4] the page's title ('' = it has none)   ARGV[5] when to try again (ms; failed)
@@ -28,7 +28,12 @@ seen = seen or ''
 local evicted = 0
 if outcome == 'rejected' then
   if candidate then
+    -- not asked again for a day; the newest 10,000 rejections are remembered
     redis.call('HDEL', k[12], id)
+    redis.call('ZADD', k[15], now, id)
+    if redis.call('ZCARD', k[15]) > 10000 then
+      redis.call('ZREMRANGEBYRANK', k[15], 0, 0)
+    end
     return {1, 0}
   end
   if state == 'v' or state == 'l' then

@@ -22,8 +22,8 @@
 -- ARGV[29] pages a month's rank zset keeps once the month has ended
 -- Address aggregates and page verification (issue #26; appended after the lists above):
 -- KEYS[32] rate counter of (site, the client's IPv6 /48, window)
--- KEYS[33..37] page states, unlisted pages, candidates, check queue, check tries, as
---   track_page (pages.lua) k[10..14]
+-- KEYS[33..38] page states, unlisted pages, candidates, check queue, check tries, rejected
+--   candidates, as track_page (pages.lua) k[10..15]
 -- ARGV[30] hits the /48 together may make per window (0 = no aggregate: IPv4)
 -- ARGV[31] '1' when the site verifies its pages   ARGV[32] max candidates
 -- Returns {1, counted (0/1), page views, pages evicted, stats, check queued (0/1)} |
@@ -91,7 +91,7 @@ else
     end
     views, evicted, queued = track_page(
       {KEYS[20], KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25], KEYS[26], KEYS[27],
-       KEYS[28], KEYS[33], KEYS[34], KEYS[35], KEYS[36], KEYS[37]},
+       KEYS[28], KEYS[33], KEYS[34], KEYS[35], KEYS[36], KEYS[37], KEYS[38]},
       {id = ARGV[16], path = ARGV[17], title = ARGV[18], title_hash = ARGV[19],
        address = ARGV[20], listable = ARGV[21], max_pages = tonumber(ARGV[22]),
        lifetimes = {ARGV[12], ARGV[13], ARGV[28], ARGV[15]},  -- the month's: 13 months

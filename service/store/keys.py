@@ -121,6 +121,11 @@ class Keys:
         """Hash page id -> path of new paths waiting outside a table full of verified pages."""
         return self._site(site, "pcand")
 
+    def candidates_rejected(self, site: str) -> str:
+        """Sorted set page id -> when (ms) the portal rejected that candidate (the newest
+        10,000 kept): not fetched again for a day."""
+        return self._site(site, "pcand-rejected")
+
     def check_queue(self, site: str) -> str:
         """Sorted set page id -> when (ms) its page is due to be fetched."""
         return self._site(site, "checkq")

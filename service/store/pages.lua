@@ -11,6 +11,7 @@
 -- k[11] unlisted zset id->views of the u, l and r pages (evicted first, least viewed first)
 -- k[12] candidates hash id->path: new paths waiting outside a table full of verified pages
 -- k[13] check queue zset id->due (ms)   k[14] check tries hash (only dropped here)
+-- k[15] rejected candidates zset id->when (ms): not asked again for a day
 -- a.id page id   a.path   a.title ('' = none)   a.title_hash   a.address (client network,
 -- keyed: 3 distinct ones retitle a page of a site that does not verify)
 -- a.listable ('1' when the path may appear in top lists)   a.max_pages
@@ -51,8 +52,9 @@ local function track_page(k, a)
     if verify and redis.call('ZCARD', k[1]) >= a.max_pages then
       -- every tracked page is verified: the path waits as a candidate (bounded) and takes
       -- the least viewed verified page's place once it is verified itself (check_done.lua)
-      if redis.call('HEXISTS', k[12], a.id) == 1
-          or redis.call('HLEN', k[12]) < a.max_candidates then
+      local rejected = tonumber(redis.call('ZSCORE', k[15], a.id) or '0')
+      if a.now - rejected >= DAY_MS and (redis.call('HEXISTS', k[12], a.id) == 1
+          or redis.call('HLEN', k[12]) < a.max_candidates) then
         redis.call('HSET', k[12], a.id, a.path)
         queued = queue_check(k[13], a.id, a.now)
       end

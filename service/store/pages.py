@@ -68,10 +68,10 @@ def page_keys(store: Store, site: str, p: Periods) -> list[str]:
 
 
 def check_keys(store: Store, site: str) -> list[str]:
-    """The verification keys of track_page (pages.lua k[10..14]), in order."""
+    """The verification keys of track_page (pages.lua k[10..15]), in order."""
     k = store.keys
     return [k.page_states(site), k.pages_unlisted(site), k.page_candidates(site),
-            k.check_queue(site), k.check_tries(site)]
+            k.check_queue(site), k.check_tries(site), k.candidates_rejected(site)]
 
 
 def _state(raw: str | None) -> str:
