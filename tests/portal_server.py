@@ -78,7 +78,7 @@ def portal(pages: dict[str, Page] | None = None) -> Iterator[Portal]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(ref))
     server.daemon_threads = True
     ref.append(Portal(f"http://127.0.0.1:{server.server_address[1]}", dict(pages or {}), []))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield ref[0]
