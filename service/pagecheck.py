@@ -130,9 +130,13 @@ def _read(response: urllib3.BaseHTTPResponse, deadline: float) -> bytes | None:
     """At most MAX_BYTES of the body; None when the deadline passes first."""
     chunks: list[bytes] = []
     size = 0
+    sock = getattr(getattr(response, "connection", None), "sock", None)
     while size < MAX_BYTES:
-        if time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             return None
+        if sock is not None:  # each wait for data ends at the deadline, not 5 s after it
+            sock.settimeout(left)
         chunk = response.read1(min(65536, MAX_BYTES - size))
         if not chunk:
             break

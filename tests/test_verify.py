@@ -173,8 +173,9 @@ def test_a_path_cannot_name_another_host(pool: urllib3.PoolManager, thanhxuan: P
 def test_a_slow_or_huge_page_is_cut_off(pool: urllib3.PoolManager) -> None:
     with portal({"/slow": Page(delay_s=0.4, repeat=10),
                  "/huge": Page(repeat=4000)}) as server:  # about 1 MB
+        started = time.monotonic()
         slow = pagecheck.fetch([server.origin], "/slow", pool=pool, timeout_s=1.0)
-        assert slow == pagecheck.Fetched("failed", detail="timeout")
+        assert slow.result == "failed" and time.monotonic() - started < 1.5
         huge = pagecheck.fetch([server.origin], "/huge", pool=pool)
         assert huge.result == "verified" and huge.title == REAL  # read up to 512 KB
     assert len(ARTICLE.encode()) * 4000 > 2 * pagecheck.MAX_BYTES
@@ -512,3 +513,12 @@ def test_gunicorn_workers_verify_in_the_background_once(
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_page_that_stalls_after_its_headers_is_cut_off_at_the_deadline(
+        pool: urllib3.PoolManager) -> None:
+    with portal({"/stall": Page(delay_s=3.0)}) as server:  # headers, then 3 s of nothing
+        started = time.monotonic()
+        found = pagecheck.fetch([server.origin], "/stall", pool=pool, timeout_s=1.0)
+        assert found.result == "failed"
+        assert time.monotonic() - started < 2.0
