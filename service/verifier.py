@@ -96,6 +96,7 @@ class Runner:
         with self.app.app_context():
             verifier = Verifier(get_store())
             while not self.stopping.is_set():
+                self.wake.clear()  # a poke from now on is seen by the wait below
                 try:
                     wait = verifier.sweep()
                 except StorageUnavailable:
@@ -104,7 +105,6 @@ class Runner:
                     log.exception("page verifier sweep failed")
                     wait = SWEEP_SECONDS
                 self.wake.wait(wait)
-                self.wake.clear()
 
     def stop(self) -> None:
         """End the thread (tests)."""
