@@ -61,6 +61,9 @@ local function track_page(k, a)
       return 0, evicted, queued
     end
     redis.call('HSET', k[2], a.id, a.path)
+    if verify then
+      redis.call('HDEL', k[12], a.id)  -- a candidate that found room is tracked now
+    end
   end
   local views = tonumber(redis.call('ZINCRBY', k[1], 1, a.id))
 
