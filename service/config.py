@@ -81,11 +81,11 @@ class Settings:
             metrics_token=metrics_token,
             poll_max_votes_per_ip=_int(env, "PW_POLL_MAX_VOTES_PER_IP", 20, 1, 1_000_000),
             embedded=storage.url is None,
-            public_url=_public_url(env.get("PW_PUBLIC_URL") or None),
+            public_url=parse_public_url(env.get("PW_PUBLIC_URL") or None),
         )
 
 
-def _public_url(raw: str | None) -> str | None:
+def parse_public_url(raw: str | None) -> str | None:
     """PW_PUBLIC_URL as `scheme://host[:port]`: http or https, no path, query or credentials."""
     if raw is None:
         return None

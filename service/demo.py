@@ -9,12 +9,29 @@ from service.errors import Conflict
 from service.store import Store
 
 DEMO_SITE = "demo"
+DEMO_PATH = "/demo"  # the demo portal page, served by the service itself
 
 
-def install(store: Store) -> None:
-    """Create (or refresh) the demo site; keeps counts that already exist."""
-    site, _ = sites.put_site(store, DEMO_SITE, {"name": "Cổng TTĐT Quận Thanh Xuân (demo)",
-                                                "public_stats": True})
+def origins_for(public_url: str | None, port: int) -> list[str]:
+    """The demo site's origins: the service itself, since it serves the demo page. Its own
+    loopback address first (where its verifier fetches the page from), then PW_PUBLIC_URL."""
+    found = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    if public_url:
+        found.append(public_url)
+    return found
+
+
+def install(store: Store, origins: list[str] | None = None) -> None:
+    """Create (or refresh) the demo site; keeps counts that already exist.
+
+    With `origins` (the service's own), the demo page's paths are verified against the demo
+    page the service serves, like a real portal's.
+    """
+    settings: dict[str, object] = {"name": "Cổng TTĐT Quận Thanh Xuân (demo)",
+                                   "public_stats": True}
+    if origins is not None:
+        settings["origins"] = origins
+    site, _ = sites.put_site(store, DEMO_SITE, settings)
     office_hours = {day: [["07:30", "11:30"], ["13:30", "17:00"]]
                     for day in ("mon", "tue", "wed", "thu", "fri")}
     hotlines.replace(store, site, {"title": hotlines.DEFAULT_TITLE, "hotlines": [

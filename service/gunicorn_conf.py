@@ -35,3 +35,13 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start the worker's page verifier thread (service/verifier.py), after the fork."""
+    from flask import Flask
+
+    from service import verifier
+
+    if isinstance(worker.wsgi, Flask):  # not gunicorn's stand-in for an app that failed
+        verifier.start(worker.wsgi)

@@ -31,6 +31,7 @@ from service.errors import Conflict, Invalid, NotFound
 from service.periods import ms, periods_of
 from service.sites import SITE_ID_RE, Site
 from service.store import Store, VersionConflict, page_merge
+from service.store import checks as checks_db
 from service.store import merge_steps as steps
 from service.store import merges as db
 from service.store import sites as sites_db
@@ -105,6 +106,8 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
     pages = page_merge.merge_pages(store, source.id, target.id, p,
                                    max_pages=target.max_pages, listable=target.listable,
                                    now_ms=now_ms, done=done)
+    if target.verifies:  # pages it took from the source are listed once its portal has them
+        checks_db.queue_unchecked(store, target.id, now_ms=now_ms)
     db.finish(store, source.id, target.id, now_ms)
     return {"site": source.id, "merged_into": target.id, "resumed": resuming,
             "moved": {"visits": moved["visits"], "pageviews": moved["pageviews"]},

@@ -46,6 +46,10 @@ PAGES_EVICTED = Counter(
     "pw_pages_evicted_total", "Tracked pages dropped to make room for new ones (max_pages)",
     ["site"]
 )
+PAGE_CHECKS = Counter(
+    "pw_page_checks_total", "Pages checked against the portal's own page, by result",
+    ["site", "result"]
+)
 
 bp = Blueprint("metrics", __name__)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.errors import Conflict, Invalid, NotFound
 from service.store import Store
+from service.store import checks as checks_db
 from service.store import merges as merges_db
 from service.store import sites as db
 
@@ -27,7 +28,7 @@ _INT_RANGES = {
     "online_window_seconds": (30, 3600),
     "session_timeout_seconds": (60, 86400),
     "pageview_dedupe_seconds": (0, 86400),
-    "max_pages": (1, 1_000_000),
+    "max_pages": (1, 200_000),
 }
 
 
@@ -46,6 +47,9 @@ class Site:
     locale: str = "vi"
     page_prefixes: tuple[str, ...] = field(default_factory=tuple)
     public_stats: bool = False  # whether /stats/{site}, the public statistics page, is served
+    # whether new paths are checked against the portal's own page before they are listed
+    # (service.pagecheck); None: the default, true when the site has origins
+    verify_pages: bool | None = None
     # set by a merge (service.merges), never by the settings API: public routes addressed
     # to this site act on that one
     merged_into: str = ""
@@ -58,9 +62,16 @@ class Site:
         """The site's timezone."""
         return ZoneInfo(self.timezone)
 
+    @property
+    def verifies(self) -> bool:
+        """Whether the site's pages are checked against its portal (it needs origins)."""
+        return bool(self.origins) and self.verify_pages is not False
+
     def to_json(self) -> dict[str, Any]:
         """The settings as the API shows them."""
         data = asdict(self)
+        if self.verify_pages is None:
+            data["verify_pages"] = bool(self.origins)
         data["name"] = self.name or self.id
         data["origins"] = list(self.origins)
         data["page_prefixes"] = list(self.page_prefixes)
@@ -130,9 +141,9 @@ def validate(changes: Mapping[str, Any]) -> dict[str, Any]:
             clean[name] = tuple(dict.fromkeys(_origin(v) for v in value))
         elif name == "page_prefixes":
             clean[name] = _prefixes(value)
-        elif name == "public_stats":
+        elif name in ("public_stats", "verify_pages"):
             if not isinstance(value, bool):
-                raise Invalid("public_stats must be true or false")
+                raise Invalid(f"{name} must be true or false")
             clean[name] = value
         elif name == "locale":
             if value not in ("vi", "en"):
@@ -154,14 +165,28 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
     existing = db.load(store, site_id)
     merged = {**(existing or {}), **clean}
     site = _build(site_id, merged)
-    db.save(store, site_id, site.to_json())
+    before = _build(site_id, existing) if existing is not None else None
+    db.save(store, site_id, _stored(site, clean, existing))
     store.site_cache.pop(site_id, None)
+    if site.verifies and before is not None and not before.verifies:
+        # its paths were tracked unchecked: each is listed again once the portal confirms it
+        checks_db.queue_unchecked(store, site_id, now_ms=int(time.time() * 1000))
     return site, existing is None
 
 
 def build(site_id: str, data: Mapping[str, Any]) -> Site:
     """A site from stored (or checked) settings."""
     return _build(site_id, data)
+
+
+def _stored(site: Site, clean: Mapping[str, Any], existing: Mapping[str, Any] | None
+            ) -> dict[str, Any]:
+    """What is saved: the settings, with verify_pages only once an admin has set it (so its
+    default keeps following the origins)."""
+    data = site.to_json()
+    if "verify_pages" not in clean and "verify_pages" not in (existing or {}):
+        del data["verify_pages"]
+    return data
 
 
 def _build(site_id: str, data: Mapping[str, Any]) -> Site:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+from dataclasses import dataclass
 
 from service.store import Store
 from service.store.counters import daily_salt
@@ -15,15 +16,75 @@ def address(ip: str) -> str:
 
     A home or mobile IPv6 customer holds a whole /64 and may use any address in it.
     """
+    parsed = _parsed(ip)
+    if parsed is None:
+        return ip
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
+# An IPv6 /48 (one customer's site, or a home line's /56 within it) together gets at most this
+# many times one address unit's allowance: hits per window, votes per poll, ratings per page.
+AGGREGATE_FACTOR = 4
+
+
+def _parsed(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         parsed = ipaddress.ip_address(ip)
     except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return parsed.ipv4_mapped
+    return parsed
+
+
+def network(ip: str) -> str:
+    """The unit a title quorum counts: an IPv4 /24 or an IPv6 /48 (one home line, one office,
+    one phone's carrier pool are one network, however many addresses they hand out)."""
+    parsed = _parsed(ip)
+    if parsed is None:
         return ip
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return str(parsed)
+    bits = 48 if isinstance(parsed, ipaddress.IPv6Address) else 24
+    return str(ipaddress.ip_network((parsed, bits), strict=False))
+
+
+def aggregate(ip: str) -> str:
+    """The IPv6 /48 around the client, or '' for IPv4 (its address is its own aggregate)."""
+    parsed = _parsed(ip)
+    if not isinstance(parsed, ipaddress.IPv6Address):
+        return ""
+    return str(ipaddress.IPv6Network((parsed, 48), strict=False))
+
+
+@dataclass(frozen=True)
+class AddressUnits:
+    """Keyed hashes of what per-address allowances count, never the raw address.
+
+    `unit`: the address unit (IPv4 address, IPv6 /64) that gets the allowance itself;
+    `aggregate`: its IPv6 /48, which together gets AGGREGATE_FACTOR times the allowance
+    ('' for IPv4: nothing to aggregate).
+    """
+
+    unit: str
+    aggregate: str
+
+    def aggregate_allowance(self, allowed: int) -> int:
+        """What the /48 together may do when one unit may do `allowed` (0 = no aggregate)."""
+        return allowed * AGGREGATE_FACTOR if self.aggregate else 0
+
+
+def address_units(secret: str, ip: str, *scope: str) -> AddressUnits:
+    """The keyed address unit and /48 aggregate of a client, optionally per scope (a poll,
+    a page): the one helper every per-address allowance uses (hits, votes, ratings)."""
+    wide = aggregate(ip)
+    return AddressUnits(unit=address_key(secret, ip, *scope),
+                        aggregate=keyed(secret, "net48", *scope, wide) if wide else "")
+
+
+def network_key(secret: str, ip: str) -> str:
+    """A keyed hash of the client's network (see `network`), for the title quorum."""
+    return keyed(secret, "net", network(ip))[:16]
 
 
 def keyed(secret: str, *parts: str) -> str:

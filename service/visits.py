@@ -19,7 +19,7 @@ from service.store import Store
 from service.store import counters as db
 from service.store.counters import HitWrite, Limited, Rate
 from service.store.pages import PageWrite, page_id
-from service.visitor import address_key, visitor_id
+from service.visitor import address_units, network_key, visitor_id
 
 _CRAWLERS = CrawlerDetect()
 # Per site and client address unit (IPv6: its /64), checked inside the hit's own script.
@@ -51,6 +51,7 @@ class HitOutcome:
     stats: dict[str, Any]
     views: int
     evicted: int = 0  # tracked pages that made room for this one (max_pages)
+    queued: bool = False  # a check of the page against the portal was queued
 
     @property
     def counted(self) -> bool:
@@ -73,8 +74,13 @@ def _window_ms(site: Site) -> int:
     return site.online_window_seconds * 1000
 
 
-def _rate(secret: str, scope: str, ip: str, per_minute: int) -> Rate:
-    return Rate(scope, address_key(secret, ip)[:16], per_minute, 60_000)
+def _rate(secret: str, scope: str, ip: str, per_minute: int, *,
+          aggregate: bool = False) -> Rate:
+    units = address_units(secret, ip)
+    if not aggregate:
+        return Rate(scope, units.unit[:16], per_minute, 60_000)
+    return Rate(scope, units.unit[:16], per_minute, 60_000, aggregate=units.aggregate[:16],
+                aggregate_allowed=units.aggregate_allowance(per_minute))
 
 
 def _refuse(limited: Limited) -> TooMany:
@@ -89,7 +95,7 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
     TooMany when the client's address is over its allowance; NotFound when the site vanished.
     """
     p = periods_of(now, site.tz)
-    rate = _rate(secret, "hit", facts.ip, HITS_PER_MINUTE)
+    rate = _rate(secret, "hit", facts.ip, HITS_PER_MINUTE, aggregate=True)
     reason = not_counted_reason(facts.user_agent, facts.purpose)
     if reason is not None:
         peeked = db.peek(store, site.id, p, now_ms=ms(now), window_ms=_window_ms(site),
@@ -102,8 +108,9 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
     visitor = visitor_id(store, secret, site.alias_of or site.id, p.day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
     source = sources.classify(facts.referrer, sources.page_hosts(site, facts.page_origin))
-    page = PageWrite(path=facts.path, title=facts.title, address=rate.address,
-                     listable=site.listable(facts.path), max_pages=site.max_pages)
+    page = PageWrite(path=facts.path, title=facts.title,
+                     address=network_key(secret, facts.ip), listable=site.listable(facts.path),
+                     max_pages=site.max_pages, verify=site.verifies)
     result = _record(store, site, p, visitor=visitor, page=page, rate=rate, now=now,
                      request_id=request_id, source=source)
     if result is None:
@@ -122,7 +129,7 @@ def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
     """
     address = address or visitor
     page = PageWrite(path=path, title=title, address=address, listable=site.listable(path),
-                     max_pages=site.max_pages)
+                     max_pages=site.max_pages, verify=site.verifies)
     rate = Rate("hit", address, HITS_PER_MINUTE, 60_000)
     return _record(store, site, periods_of(now, site.tz), visitor=visitor, page=page,
                    rate=rate, now=now, request_id=request_id, source=source)
@@ -145,7 +152,7 @@ def _record(store: Store, site: Site, p: Periods, *, visitor: str, page: PageWri
         raise _refuse(reply)
     return HitOutcome("counted" if reply.counted else "duplicate",
                       stats_of.stats_object(site, reply.figures, p, now), reply.views,
-                      reply.evicted)
+                      reply.evicted, reply.queued)
 
 
 def beat(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime) -> None:

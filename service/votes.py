@@ -17,7 +17,7 @@ from service.store import Store
 from service.store import polls as db
 from service.store.counters import Rate
 from service.text import check_unicode
-from service.visitor import address_key, keyed
+from service.visitor import address_units, keyed
 
 TICKET_SECONDS = 3600
 # Vote attempts per site and client address unit (IPv6: its /64) a minute, checked inside
@@ -114,11 +114,16 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
             raise
     except (Invalid, NotFound) as exc:
         raise VoteRefused("invalid", exc) from None
+    # the address unit (IPv6: its /64) and, together, its /48 (4 times the allowance)
+    units, per_poll = address_units(secret, ip), address_units(secret, ip, site.id, poll)
     reply = db.vote(store, db.Ballot(
         site=site.id, poll=poll, now_ms=ms(now), nonce=nonce, forget_ms=forget_ms,
         voter=keyed(secret, "voter", site.id, poll, token) if token else "",
-        ip=address_key(secret, ip, site.id, poll), max_per_ip=max_per_ip, options=chosen,
-        rate=Rate("vote", address_key(secret, ip)[:16], VOTES_PER_MINUTE, 60_000),
+        ip=per_poll.unit, max_per_ip=max_per_ip, aggregate=per_poll.aggregate,
+        max_per_aggregate=per_poll.aggregate_allowance(max_per_ip), options=chosen,
+        rate=Rate("vote", units.unit[:16], VOTES_PER_MINUTE, 60_000,
+                  aggregate=units.aggregate[:16],
+                  aggregate_allowed=units.aggregate_allowance(VOTES_PER_MINUTE)),
     ))
     if reply.outcome == "ratelimited":
         wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))

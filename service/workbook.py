@@ -3,9 +3,10 @@ column widths set and the header row frozen on every sheet."""
 
 from __future__ import annotations
 
+import csv
 import io
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -23,6 +24,9 @@ POLL_STATUS = {"open": "Đang mở", "closed": "Đã đóng", "scheduled": "Chư
 NUMBER = "#,##0"
 PERCENT = "0.0%"
 DATE = "dd/mm/yyyy"
+DATETIME = "dd/mm/yyyy hh:mm"
+# What a spreadsheet would take for the start of a formula (or a DDE command) in a CSV cell
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="A4161A")
 
@@ -80,10 +84,13 @@ def _summary(book: Workbook, r: Report) -> None:
         s.append(["Số liệu đến hết ngày", date.fromisoformat(r.days[-1]["date"])])
     s.append(["Tổng số truy cập từ trước đến nay", r.total["visits"]])
     s.append(["Trong đó chuyển từ bộ đếm cũ", r.total_imported["visits"]])
-    s.append(["Lập lúc", r.generated])
+    # a date cell in the site's local time (a spreadsheet stores no time zone)
+    s.append(["Lập lúc", datetime.fromisoformat(r.generated).replace(tzinfo=None)])
     _formats(s, {2: NUMBER, 3: NUMBER, 4: PERCENT})
     for row in s.iter_rows(min_row=2, min_col=2, max_col=2):
-        if isinstance(row[0].value, date):
+        if isinstance(row[0].value, datetime):
+            row[0].number_format = DATETIME
+        elif isinstance(row[0].value, date):
             row[0].number_format = DATE
 
 
@@ -158,6 +165,33 @@ def _by_site(book: Workbook, r: Report) -> None:
     _formats(s, {4: NUMBER, 5: NUMBER, 6: NUMBER})
 
 
+def _literal_text(book: Workbook) -> None:
+    """Every text cell a literal string: openpyxl takes text that begins with `=` for a
+    formula, so a page title, path, host, poll or site name that does is stored as text."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV value no spreadsheet evaluates: text beginning with =, +, -, @, tab or CR gets a
+    leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(fieldnames: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """Rows as CSV with a header line, every value made safe by `csv_cell`."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(fieldnames), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
+    return out.getvalue()
+
+
 def render(report: Report) -> bytes:
     """The .xlsx bytes: Tổng hợp, Theo ngày, Trang xem nhiều, Nguồn truy cập, Bình chọn,
     and Theo cổng for a group."""
@@ -170,6 +204,7 @@ def render(report: Report) -> bytes:
     _polls(book, report, group)
     if group:
         _by_site(book, report)
+    _literal_text(book)
     book.properties.title = f"Báo cáo {report.name} — {report.period.label()}"
     book.properties.creator = "portal-widgets"
     out = io.BytesIO()

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app, sites
+from service import create_app, pagecheck, sites
 from service.store import Store, get_store
 from tests.redis_proc import RedisProcess
 
@@ -21,6 +22,36 @@ BROWSER = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
+
+
+# The page verifier may only ever reach servers a test starts on loopback: no machine here
+# has a route out, and even a name lookup of a real host is traffic off the machine.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def loopback_only(host: str) -> None:
+    """pagecheck's host guard in tests: anything but loopback fails the test."""
+    if host.strip("[]") not in LOOPBACK_HOSTS:
+        raise AssertionError(f"the page verifier tried to reach {host}: tests allow loopback "
+                             "only (create sites with real origins with verify_pages: false)")
+
+
+@pytest.fixture(autouse=True)
+def _verifier_stays_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test: a site whose origins name real hosts must be created with verify_pages:
+    false, and the verifier refuses any host but loopback."""
+    monkeypatch.setattr(pagecheck, "GUARD", loopback_only)
+    real_put = sites.put_site
+
+    def put_site(store: Store, site_id: str, changes: Any) -> tuple[sites.Site, bool]:
+        site, created = real_put(store, site_id, changes)
+        real = [o for o in site.origins if urlsplit(o).hostname not in LOOPBACK_HOSTS]
+        if site.verifies and real:
+            raise AssertionError(f"site {site_id} verifies its pages against {real[0]}: a test "
+                                 "site with real origins needs verify_pages: false")
+        return site, created
+
+    monkeypatch.setattr(sites, "put_site", put_site)
 
 
 @pytest.fixture(scope="session")

@@ -91,14 +91,15 @@ def test_failed_attempts_are_rate_limited(client: FlaskClient, root: str) -> Non
 
 def test_put_site_creates_then_updates_only_named_settings(client: FlaskClient, root: str) -> None:
     created = client.put("/api/v1/admin/sites/thanhxuan",
-                         json={"name": "Quận Thanh Xuân", "origins": ["https://thanhxuan.hanoi.gov.vn/"]},
+                         json={"name": "Quận Thanh Xuân", "origins": ["https://thanhxuan.hanoi.gov.vn/"],
+                               "verify_pages": False},
                          headers=auth(root))
     assert created.status_code == 201
     assert created.get_json() == {
         "id": "thanhxuan", "name": "Quận Thanh Xuân", "timezone": "Asia/Ho_Chi_Minh",
         "origins": ["https://thanhxuan.hanoi.gov.vn"], "online_window_seconds": 300,
         "session_timeout_seconds": 1800, "pageview_dedupe_seconds": 600, "max_pages": 50000,
-        "locale": "vi", "page_prefixes": [], "public_stats": False,
+        "locale": "vi", "page_prefixes": [], "public_stats": False, "verify_pages": False,
     }
     updated = client.put("/api/v1/admin/sites/thanhxuan", json={"locale": "en"},
                          headers=auth(root))

@@ -26,6 +26,10 @@ def _site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-stats", dest="public_stats",
                         action=argparse.BooleanOptionalAction,
                         help="serve the public statistics page /stats/SITE")
+    parser.add_argument("--verify-pages", dest="verify_pages",
+                        action=argparse.BooleanOptionalAction,
+                        help="check new paths against the portal (first origin) before they "
+                             "are listed (default: on when the site has origins)")
 
 
 def register(sub: Any) -> None:
@@ -56,7 +60,7 @@ def _site_changes(args: argparse.Namespace) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in ("name", "timezone", "locale", "online_window_seconds",
                  "session_timeout_seconds", "pageview_dedupe_seconds", "max_pages",
-                 "public_stats"):
+                 "public_stats", "verify_pages"):
         value = getattr(args, name, None)
         if value is not None:
             changes[name] = value

@@ -9,7 +9,7 @@ from typing import Any
 from service.periods import Periods, shift_month
 from service.store import Store
 from service.store.documents import get_hashes
-from service.store.pages import PageWrite, page_keys
+from service.store.pages import PageWrite, check_keys, page_keys
 
 # A retried hit script arrives within seconds of the first (0.4 s socket and connect
 # timeouts, one retry after at most 0.1 s; finding a Sentinel master asks each sentinel once
@@ -25,6 +25,8 @@ PERIODS = ("today", "week", "month", "year")
 KEEP_SECONDS = 397 * 86400
 MONTH_TOP_KEEP = 1000  # paths a month's top-pages list keeps once the month has ended
 MAX_HOSTS = 200  # referring hosts counted per site and month
+# new paths that wait, per site, outside a page table full of verified pages (pages.lua)
+MAX_CANDIDATES = 1000
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,17 @@ class Rate:
     address: str  # keyed hash of the client's address unit
     allowed: int  # requests per window
     window_ms: int
+    aggregate: str = ""  # keyed hash of the client's IPv6 /48 ('' = none: IPv4)
+    aggregate_allowed: int = 0  # what the /48 together may do per window (0 = no limit)
 
     def key(self, store: Store, site: str, now_ms: int) -> str:
         """The counter of the window that contains `now_ms`."""
         return store.keys.rate(site, self.scope, self.address, now_ms // self.window_ms)
+
+    def aggregate_key(self, store: Store, site: str, now_ms: int) -> str:
+        """The /48's counter of that window (an unused name for IPv4)."""
+        return store.keys.rate(site, self.scope + "48", self.aggregate or "-",
+                               now_ms // self.window_ms)
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,7 @@ class HitReply:
     views: int
     evicted: int  # pages that made room for this one (max_pages)
     figures: Figures
+    queued: bool = False  # the hit queued a check of its page (a fetcher may be woken)
 
 
 def _stat_keys(store: Store, site: str, p: Periods) -> list[str]:
@@ -141,6 +151,7 @@ def hit_call(store: Store, w: HitWrite) -> tuple[list[str], list[Any]]:
         *page_keys(store, site, p),
         k.sources(site, p.year), k.source_hosts(site, p.month),
         k.rank(site, shift_month(p.month, -1)),
+        w.rate.aggregate_key(store, site, w.now_ms), *check_keys(store, site),
     ]
     lifetimes = [at * 1000 - w.now_ms for at in
                  (p.expire_day, p.expire_week, p.expire_month, p.expire_year)]
@@ -152,6 +163,8 @@ def hit_call(store: Store, w: HitWrite) -> tuple[list[str], list[Any]]:
         (p.expire_year + KEEP_SECONDS) * 1000 - w.now_ms,
         (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms,
         (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms, MONTH_TOP_KEEP,
+        w.rate.aggregate_allowed if w.rate.aggregate else 0, 1 if w.page.verify else 0,
+        MAX_CANDIDATES,
     ]
     return keys, args
 
@@ -166,7 +179,7 @@ def hit(store: Store, w: HitWrite) -> HitReply | Limited | None:
     if raw[0] == -2:
         return Limited(int(raw[1]))
     return HitReply(counted=bool(raw[1]), views=int(raw[2]), evicted=int(raw[3]),
-                    figures=Figures.from_reply(raw[4]))
+                    figures=Figures.from_reply(raw[4]), queued=bool(raw[5]))
 
 
 def figures(store: Store, site: str, p: Periods, *, now_ms: int,

@@ -20,7 +20,14 @@
 -- ARGV[25] max hosts per month   ARGV[26] lifetime (ms) of KEYS[29]
 -- ARGV[27] lifetime (ms) of KEYS[30]   ARGV[28] lifetime (ms) of the month's rank zset
 -- ARGV[29] pages a month's rank zset keeps once the month has ended
--- Returns {1, counted (0/1), page views, pages evicted, stats} | {-1} unknown site |
+-- Address aggregates and page verification (issue #26; appended after the lists above):
+-- KEYS[32] rate counter of (site, the client's IPv6 /48, window)
+-- KEYS[33..38] page states, unlisted pages, candidates, check queue, check tries, rejected
+--   candidates, as track_page (pages.lua) k[10..15]
+-- ARGV[30] hits the /48 together may make per window (0 = no aggregate: IPv4)
+-- ARGV[31] '1' when the site verifies its pages   ARGV[32] max candidates
+-- Returns {1, counted (0/1), page views, pages evicted, stats, check queued (0/1)} |
+--         {-1} unknown site |
 --         {-2, ms until the rate window ends}
 if redis.call('EXISTS', KEYS[15]) == 0 then
   return {-1}
@@ -31,6 +38,7 @@ local day = ARGV[3]
 local visitor = ARGV[5]
 local counted = 0
 local evicted = 0
+local queued = 0
 local views = nil
 
 local previous = redis.call('GET', KEYS[16])
@@ -39,6 +47,9 @@ if previous then
   counted = tonumber(previous)
 else
   local wait = over_limit(KEYS[19], tonumber(ARGV[10]), tonumber(ARGV[11]))
+  if not wait and tonumber(ARGV[30]) > 0 then
+    wait = over_limit(KEYS[32], tonumber(ARGV[30]), tonumber(ARGV[11]))
+  end
   if wait then
     return {-2, wait}
   end
@@ -78,16 +89,17 @@ else
       -- PFADD answers 1 whenever it creates the key
       expire_new(KEYS[i], redis.call('PFADD', KEYS[i], visitor), ARGV[5 + i])
     end
-    views, evicted = track_page(
+    views, evicted, queued = track_page(
       {KEYS[20], KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25], KEYS[26], KEYS[27],
-       KEYS[28]},
+       KEYS[28], KEYS[33], KEYS[34], KEYS[35], KEYS[36], KEYS[37], KEYS[38]},
       {id = ARGV[16], path = ARGV[17], title = ARGV[18], title_hash = ARGV[19],
        address = ARGV[20], listable = ARGV[21], max_pages = tonumber(ARGV[22]),
-       lifetimes = {ARGV[12], ARGV[13], ARGV[28], ARGV[15]}})  -- the month's: 13 months
+       lifetimes = {ARGV[12], ARGV[13], ARGV[28], ARGV[15]},  -- the month's: 13 months
+       verify = ARGV[31], now = now, max_candidates = tonumber(ARGV[32])})
     keep_month_top(KEYS[31], ARGV[29])
   end
   redis.call('SET', KEYS[16], counted, 'EX', tonumber(ARGV[8]))
 end
 
 views = views or tonumber(redis.call('ZSCORE', KEYS[20], ARGV[16])) or 0
-return {1, counted, views, evicted, read_stats(tonumber(ARGV[9]))}
+return {1, counted, views, evicted, read_stats(tonumber(ARGV[9])), queued}

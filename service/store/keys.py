@@ -112,6 +112,36 @@ class Keys:
         """Sorted set page id -> views in one day, week, month or year (top lists)."""
         return self._site(site, "rank", period)
 
+    # Verification of pages against the portal's own page (service.pagecheck)
+    def page_states(self, site: str) -> str:
+        """Hash page id -> "<state>|<last check ms>|<client title hash>" (verifying sites)."""
+        return self._site(site, "pstate")
+
+    def pages_unlisted(self, site: str) -> str:
+        """Sorted set page id -> views of the unverified and rejected pages in the table."""
+        return self._site(site, "punlisted")
+
+    def page_candidates(self, site: str) -> str:
+        """Hash page id -> path of new paths waiting outside a table full of verified pages."""
+        return self._site(site, "pcand")
+
+    def candidates_rejected(self, site: str) -> str:
+        """Sorted set page id -> when (ms) the portal rejected that candidate (the newest
+        10,000 kept): not fetched again for a day."""
+        return self._site(site, "pcand-rejected")
+
+    def check_queue(self, site: str) -> str:
+        """Sorted set page id -> when (ms) its page is due to be fetched."""
+        return self._site(site, "checkq")
+
+    def check_tries(self, site: str) -> str:
+        """Hash page id -> failed fetches in a row (backoff)."""
+        return self._site(site, "checktries")
+
+    def check_rate(self, site: str, second: int) -> str:
+        """Fetches of one site's pages started in one second (at most 2)."""
+        return self._site(site, "checkrate", str(second))
+
     def rate(self, site: str, scope: str, address: str, window: int) -> str:
         """Requests of one client address unit in one fixed window (hits, heartbeats, votes)."""
         return self._site(site, "rl", scope, address, str(window))

@@ -14,6 +14,9 @@ from service.periods import Periods
 from service.store import Store
 
 PAGE_SCAN_LIMIT = 1000
+# What the states hash's first letter means (pages.lua): l is a path tracked before its site
+# verified pages, unverified like u
+STATES = {"u": "unverified", "l": "unverified", "v": "verified", "r": "rejected"}
 
 
 def page_id(path: str) -> str:
@@ -30,6 +33,7 @@ class PageWrite:
     address: str  # the client's address unit, keyed (3 distinct ones retitle a page)
     listable: bool  # whether the path may appear in top lists (page_prefixes)
     max_pages: int
+    verify: bool = False  # whether the site checks its pages against its portal
 
     @property
     def id(self) -> str:
@@ -52,6 +56,7 @@ class Page:
     title: str | None
     hidden: bool = False
     title_locked: bool = False
+    state: str = ""  # verified, unverified, rejected; '' when the site does not verify
 
 
 def page_keys(store: Store, site: str, p: Periods) -> list[str]:
@@ -62,29 +67,70 @@ def page_keys(store: Store, site: str, p: Periods) -> list[str]:
             *(k.rank(site, period) for period in (p.day, p.week, p.month, p.year))]
 
 
-def views(store: Store, site: str, paths: list[str]) -> list[Page]:
-    """Views and title of each path (0 and None when untracked), in one round trip."""
+def check_keys(store: Store, site: str) -> list[str]:
+    """The verification keys of track_page (pages.lua k[10..15]), in order."""
+    k = store.keys
+    return [k.page_states(site), k.pages_unlisted(site), k.page_candidates(site),
+            k.check_queue(site), k.check_tries(site), k.candidates_rejected(site)]
+
+
+def _state(raw: str | None) -> str:
+    return STATES.get((raw or "")[:1], "unverified")
+
+
+def views(store: Store, site: str, paths: list[str], *, verify: bool = False) -> list[Page]:
+    """Views and title of each path (0 and None when untracked), in one round trip; for a
+    site that verifies, the state too, and a title only once verified."""
     k = store.keys
     ids = [page_id(path) for path in paths]
     with store.guard("pages"):
         pipe = store.redis.pipeline(transaction=False)
         pipe.zmscore(k.page_views(site), ids)
         pipe.hmget(k.page_titles(site), ids)
-        counts, titles = pipe.execute()
-    return [Page(path, int(v or 0), t) for path, v, t in zip(paths, counts, titles, strict=True)]
+        if verify:
+            pipe.hmget(k.page_states(site), ids)
+        found = pipe.execute()
+    states = [_state(raw) for raw in found[2]] if verify else [""] * len(ids)
+    return [Page(path, int(v or 0), t if state in ("", "verified") else None, state=state)
+            for path, v, t, state in zip(paths, found[0], found[1], states, strict=True)]
 
 
-def top(store: Store, site: str, period_id: str, scan: int, *,
-        include_hidden: bool = False) -> list[Page]:
-    """Up to `scan` most viewed pages of one period (a day, week, month or year id)."""
+def top(store: Store, site: str, period_id: str, scan: int, *, include_hidden: bool = False,
+        verified_only: bool = False, want: int | None = None) -> list[Page]:
+    """The most viewed pages of one period (a day, week, month or year id): up to `want`
+    rows, reading at most `scan` ranked ids; `verified_only` for public lists of a site that
+    verifies its pages."""
     k = store.keys
+    scan = min(scan, PAGE_SCAN_LIMIT)
     with store.guard("top_pages"):
         rows = store.scripts.top(
             keys=[k.rank(site, period_id), k.page_paths(site), k.page_titles(site),
-                  k.pages_hidden(site), k.titles_locked(site)],
-            args=[min(scan, PAGE_SCAN_LIMIT), 1 if include_hidden else 0])
-    return [Page(str(path), int(float(score)), title, bool(hidden), bool(locked))
-            for path, score, title, hidden, locked in rows]
+                  k.pages_hidden(site), k.titles_locked(site), k.page_states(site)],
+            args=[scan, 1 if include_hidden else 0, 1 if verified_only else 0,
+                  min(want or scan, scan)])
+    return [Page(str(path), int(float(score)), title, bool(hidden), bool(locked),
+                 STATES.get(str(state), "") if state else "")
+            for path, score, title, hidden, locked, state in rows]
+
+
+def unlisted(store: Store, site: str, limit: int) -> list[Page]:
+    """The most viewed unverified and rejected pages (views since first seen)."""
+    k = store.keys
+    with store.guard("pages"):
+        rows = store.redis.zrevrange(k.pages_unlisted(site), 0, limit - 1, withscores=True)
+        ids = [pid for pid, _ in rows]
+        if not ids:
+            return []
+        pipe = store.redis.pipeline(transaction=False)
+        pipe.hmget(k.page_paths(site), ids)
+        pipe.hmget(k.page_titles(site), ids)
+        pipe.hmget(k.page_states(site), ids)
+        pipe.smismember(k.pages_hidden(site), ids)
+        pipe.smismember(k.titles_locked(site), ids)
+        paths, titles, states, hidden, locked = pipe.execute()
+    return [Page(str(path), int(score), title, bool(h), bool(lk), _state(state))
+            for (_, score), path, title, state, h, lk
+            in zip(rows, paths, titles, states, hidden, locked, strict=True) if path]
 
 
 def tracked(store: Store, site: str, path: str) -> bool:
@@ -129,4 +175,9 @@ def forget(store: Store, site: str, path: str, p: Periods) -> None:
         pipe.srem(k.pages_hidden(site), pid)
         for period in (p.day, p.week, p.month, p.year):
             pipe.zrem(k.rank(site, period), pid)
+        pipe.hdel(k.page_states(site), pid)
+        pipe.zrem(k.pages_unlisted(site), pid)
+        pipe.zrem(k.check_queue(site), pid)
+        pipe.hdel(k.check_tries(site), pid)
+        pipe.hdel(k.page_candidates(site), pid)
         pipe.execute()

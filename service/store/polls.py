@@ -24,6 +24,8 @@ class Ballot:
     voter: str  # keyed hash of the browser token ('' without one)
     ip: str  # keyed hash of the client address
     max_per_ip: int
+    aggregate: str  # keyed hash of the client's IPv6 /48 in this poll ('' for IPv4)
+    max_per_aggregate: int
     options: list[str]
     rate: Rate  # attempts per address unit, checked first inside vote.lua
 
@@ -50,9 +52,11 @@ def vote(store: Store, b: Ballot) -> VoteReply:
     """Run vote.lua: check and record one ballot in one round trip."""
     with store.guard("vote"):
         result = store.scripts.vote(
-            keys=[*poll_keys(store, b.site, b.poll), b.rate.key(store, b.site, b.now_ms)],
+            keys=[*poll_keys(store, b.site, b.poll), b.rate.key(store, b.site, b.now_ms),
+                  b.rate.aggregate_key(store, b.site, b.now_ms)],
             args=[b.now_ms, b.nonce, b.forget_ms, b.voter, b.ip, b.max_per_ip,
-                  b.rate.allowed, b.rate.window_ms, *b.options],
+                  b.rate.allowed, b.rate.window_ms, b.aggregate, b.max_per_aggregate,
+                  b.rate.aggregate_allowed, *b.options],
         )
     if result[0] == "ratelimited":
         return VoteReply("ratelimited", retry_after_ms=int(result[1]))

@@ -2,14 +2,20 @@
 -- KEYS[1] poll definition (JSON)   KEYS[2] tally hash option->votes, `_total` ballots
 -- KEYS[3] set of voter hashes      KEYS[4] hash IP hash -> ballots   KEYS[5] zset used nonces
 -- KEYS[6] rate counter of (site, address unit, window)
+-- KEYS[7] rate counter of (site, the client's IPv6 /48, window)
 -- ARGV[1] now (ms)   ARGV[2] ticket nonce   ARGV[3] nonce forget-after (ms)
 -- ARGV[4] voter hash ('' = no browser token)   ARGV[5] IP hash   ARGV[6] max ballots per IP
 -- ARGV[7] attempts allowed per rate window   ARGV[8] rate window (ms)
--- ARGV[9..] chosen option ids
+-- ARGV[9] keyed hash of the client's IPv6 /48 in this poll ('' = none: IPv4)
+-- ARGV[10] ballots the /48 together may cast   ARGV[11] attempts it may make per window
+-- ARGV[12..] chosen option ids
 -- Returns {'ok', tally flat list, definition JSON} or {'missing'|'closed'|'scheduled'|
 --          'duplicate'|'used'|'limited'|'unknown'|'toomany'} or {'ratelimited', ms to wait};
 --          options are checked here, so the caller needs no read of its own before voting.
 local wait = over_limit(KEYS[6], tonumber(ARGV[7]), tonumber(ARGV[8]))
+if not wait and ARGV[9] ~= '' then
+  wait = over_limit(KEYS[7], tonumber(ARGV[11]), tonumber(ARGV[8]))
+end
 if wait then
   return {'ratelimited', wait}
 end
@@ -30,16 +36,16 @@ for _, option in ipairs(poll.options) do
   known[option.id] = true
 end
 local chosen = {}
-for i = 9, #ARGV do
+for i = 12, #ARGV do
   if not known[ARGV[i]] or chosen[ARGV[i]] then
     return {'unknown'}
   end
   chosen[ARGV[i]] = true
 end
-if #ARGV < 9 then
+if #ARGV < 12 then
   return {'unknown'}
 end
-if #ARGV - 8 > poll.max_choices then
+if #ARGV - 11 > poll.max_choices then
   return {'toomany'}
 end
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 1 then
@@ -52,12 +58,19 @@ end
 if tonumber(redis.call('HGET', KEYS[4], ARGV[5]) or '0') >= tonumber(ARGV[6]) then
   return {'limited'}
 end
+if ARGV[9] ~= '' and tonumber(redis.call('HGET', KEYS[4], ARGV[9]) or '0')
+    >= tonumber(ARGV[10]) then
+  return {'limited'}
+end
 if ARGV[4] ~= '' then
   redis.call('SADD', KEYS[3], ARGV[4])
 end
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
 redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
-for i = 9, #ARGV do
+if ARGV[9] ~= '' then
+  redis.call('HINCRBY', KEYS[4], ARGV[9], 1)
+end
+for i = 12, #ARGV do
   redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
 end
 redis.call('HINCRBY', KEYS[2], '_total', 1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
-from service import pages
+from service import pages, verifier
 from service.errors import Invalid
 from service.store import get_store
 from service.views import common
@@ -19,12 +19,28 @@ bp = admin_blueprint("admin_pages", __name__)
 @bp.get("/sites/<site_id>/pages")
 @admin_required
 def list_pages(site_id: str) -> Response:
-    """Most viewed pages of a period, hidden ones included and flagged."""
+    """Most viewed pages of a period, hidden ones included and flagged, with their state."""
     site = admin_site(site_id)
     period = request.args.get("period", "month")
     limit = common.int_arg("limit", 100, 1, 1000)
+    state = request.args.get("state") or None
     return jsonify(pages=pages.admin_list(get_store(), site, period=period, limit=limit,
-                                          now=datetime.now(UTC)))
+                                          now=datetime.now(UTC), state=state))
+
+
+@bp.post("/sites/<site_id>/pages/check")
+@admin_required
+def check_page(site_id: str) -> tuple[Response, int]:
+    """Queue a check of a path against the portal's own page, now (202)."""
+    site = admin_site(site_id)
+    body = admin_body()
+    if not isinstance(body, dict) or not isinstance(body.get("path"), str) \
+            or set(body) != {"path"}:
+        raise Invalid("body must be {\"path\": \"/x\"}")
+    path = common.page_path(body["path"])
+    pages.check_now(get_store(), site, path, now=datetime.now(UTC))
+    verifier.poke(current_app)
+    return jsonify(path=path, queued=True), 202
 
 
 @bp.put("/sites/<site_id>/pages")

@@ -120,17 +120,28 @@ def request_origin() -> str | None:
     return None
 
 
-def check_origin(site: Site) -> None:
+def own_origin() -> str:
+    """The service's own origin: PW_PUBLIC_URL's, else the one this request was sent to."""
+    base = settings().public_url or request.host_url
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_origin(site: Site, *, own_allowed: bool = False) -> None:
     """Refuse a request from a page outside the site's allowed origins (opaque `null` too).
 
     A request naming no origin at all cannot come from a browser page of another origin
-    (browsers send Origin on cross-origin POSTs), so it is accepted.
+    (browsers send Origin on cross-origin POSTs), so it is accepted. `own_allowed`: votes
+    and ratings may come from the service's own no-JS widget pages too.
     """
     if not site.origins:
         return
     origin = request_origin()
-    if origin is not None and origin not in site.origins:
-        raise Forbidden("origin not allowed")
+    if origin is None or origin in site.origins:
+        return
+    if own_allowed and origin == own_origin():
+        return
+    raise Forbidden("origin not allowed")
 
 
 def settings() -> Settings:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from service import metrics, pages, visits
+from service import metrics, pages, verifier, visits
 from service.errors import Forbidden, Invalid, TooMany
 from service.store import get_store
 from service.text import text
@@ -41,6 +41,8 @@ def hits(site_id: str) -> Response:
     metrics.HITS.labels(site=site.id, result=outcome.result).inc()
     if outcome.evicted:
         metrics.PAGES_EVICTED.labels(site=site.id).inc(outcome.evicted)
+    if outcome.queued:
+        verifier.poke(current_app)  # the page is fetched in the background, never here
     response = jsonify({**outcome.stats, "counted": outcome.counted,
                         "page": {"path": path, "views": outcome.views}})
     response.headers["Cache-Control"] = "no-store"

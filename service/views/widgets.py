@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from service import hotlines, polls, visits, votes
@@ -151,40 +150,32 @@ def _contact_points(site: Site, box: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _receipts() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["PW_SETTINGS"].secret_key,
-                                  salt="pw-poll-receipt")
-
-
 @bp.get("/<site_id>/poll.html")
 @limiter.limit(READS_LIMIT)
 def poll_page(site_id: str) -> Response:
-    """The poll as a plain HTML form; after voting, the results."""
+    """The poll as a plain HTML form (results shown as the poll's settings allow anyone)."""
     site = common.load_site(site_id)
     definition, tally = polls.load(get_store(), site, request.args.get("poll", "current"))
-    voted = False
-    receipt = request.args.get("receipt")
-    if receipt:
-        try:
-            voted = _receipts().loads(receipt, max_age=86400) == [site.id, definition["id"]]
-        except BadSignature:
-            voted = False
     secret = current_app.config["PW_SETTINGS"].secret_key
-    poll = polls.view(definition, tally, now=datetime.now(UTC), voted=voted,
+    poll = polls.view(definition, tally, now=datetime.now(UTC),
                       ticket=votes.issue_ticket(secret, site, definition["id"]))
-    return _page("poll.html", site, poll=poll, voted=voted, error=None)
+    return _page("poll.html", site, poll=poll, voted=False, error=None)
 
 
 @bp.post("/<site_id>/poll.html")
 @limiter.limit(VOTES_LIMIT)
 def poll_vote(site_id: str) -> BaseResponse:
-    """A form vote: redirect back to the results, or the form with the reason."""
+    """A form vote: the results as the answer to this POST, or the form with the reason.
+
+    No receipt link: a voter's results page (after_vote) is the answer to the voter's own
+    request, so there is nothing to pass on that would show it to someone else.
+    """
     site = common.load_site(site_id)
-    common.check_origin(site)
+    common.check_origin(site, own_allowed=True)
     poll_id = request.form.get("poll", "")
     try:
-        common.cast_vote(site, poll_id, options=request.form.getlist("option"),
-                         ticket=request.form.get("ticket"), token="")
+        result = common.cast_vote(site, poll_id, options=request.form.getlist("option"),
+                                  ticket=request.form.get("ticket"), token="")
     except votes.VoteRefused as refused:
         error = refused.error
         if isinstance(error, NotFound):
@@ -194,6 +185,4 @@ def poll_vote(site_id: str) -> BaseResponse:
             common.settings().secret_key, site, definition["id"]))
         return _page("poll.html", site, status=error.status, poll=poll, voted=False,
                      error=error.reason)
-    receipt = _receipts().dumps([site.id, poll_id])
-    return redirect(url_for("widgets.poll_page", site_id=site.id, poll=poll_id,
-                            receipt=receipt, lang=request.args.get("lang")), code=303)
+    return _page("poll.html", site, poll=result, voted=True, error=None)
