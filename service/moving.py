@@ -168,6 +168,8 @@ def _settings(value: dict[str, Any], site_id: str) -> dict[str, Any]:
     """Checked settings as stored (merged_into kept as it was, for now)."""
     clean = sites.validate({k: v for k, v in value.items() if k not in ("id", "merged_into")})
     doc = sites.build(site_id, clean).to_json()
+    if "verify_pages" not in clean:  # its default keeps following the origins, as it did
+        del doc["verify_pages"]
     merged = value.get("merged_into")
     if merged is not None:
         if not isinstance(merged, str) or not SITE_ID_RE.match(merged):

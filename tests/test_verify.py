@@ -522,3 +522,45 @@ def test_a_page_that_stalls_after_its_headers_is_cut_off_at_the_deadline(
         found = pagecheck.fetch([server.origin], "/stall", pool=pool, timeout_s=1.0)
         assert found.result == "failed"
         assert time.monotonic() - started < 2.0
+
+
+def test_an_exported_site_is_imported_with_its_pages_states_and_queue(
+        store: Store, site: Site, thanhxuan: Portal, tmp_path: Path) -> None:
+    """A moved portal keeps what its pages were checked to be: the verified page stays listed
+    with the portal's title, the rejected one unlisted, and the unchecked one queued."""
+    from service import moving
+    from tests.conftest import make_app
+    from tests.redis_proc import RedisProcess
+
+    now = _now()
+    for path, title in (("/tin-tuc/hoi-nghi", "Defaced"), ("/gone", "Gone"),
+                        ("/thong-bao/lich", "Lịch")):
+        assert visits.record_hit(store, site, visitor=f"v-{path}", path=path, title=title,
+                                 now=now) is not None
+    verifier.Verifier(store).sweep(now)  # two fetches a second: one path waits in the queue
+    paths = ("/tin-tuc/hoi-nghi", "/gone", "/thong-bao/lich")
+    states = {path: _state(store, path) for path in paths}
+    checked = {"/tin-tuc/hoi-nghi": "v", "/gone": "r", "/thong-bao/lich": "v"}
+    assert all(states[p] in (checked[p], "u") for p in paths)
+    waiting = [p for p in paths if states[p] == "u"]
+    assert len(waiting) == 1
+    assert store.redis.zcard("pw:{thanhxuan}:checkq") == 1
+    data = b"".join(moving.export(store, "thanhxuan", now=now))
+
+    server = RedisProcess(tmp_path / "dest").start()
+    dest_app = make_app(server.url)
+    try:
+        dest = dest_app.extensions["pw_store"]
+        moving.import_stream(dest, [data], now=now)
+        moved = sites.get_site(dest, "thanhxuan", cached=False)
+        assert pages.top(dest, moved, period="today", limit=10, now=now) == pages.top(
+            store, site, period="today", limit=10, now=now)
+        assert pages.top(dest, moved, period="today", limit=10, now=now)[0]["title"] == REAL
+        assert {path: _state(dest, path) for path in paths} == states
+        assert pages.views(dest, moved, list(paths)) == pages.views(store, site, list(paths))
+        # the imported queue goes on: the waiting path is checked at the new deployment
+        _drain(verifier.Verifier(dest), now + timedelta(seconds=2))
+        assert _state(dest, waiting[0]) in ("v", "r")
+    finally:
+        dest_app.extensions["pw_store"].redis.close()
+        server.stop()

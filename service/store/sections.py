@@ -592,6 +592,63 @@ def _finish_aliases(store: Store, site: str, line: Line) -> None:
             pipe.execute()
 
 
+# -- verification of pages (what the portal confirmed, rejected, or is still to check) -----
+
+# kind of each key: a hash of page id -> text, or a sorted set of page id -> integer score
+_CHECK_KEYS: dict[str, tuple[str, Callable[[Keys, str], str]]] = {
+    "states": ("hash", Keys.page_states),
+    "unlisted": ("zset", Keys.pages_unlisted),
+    "candidates": ("hash", Keys.page_candidates),
+    "candidates-rejected": ("zset", Keys.candidates_rejected),
+    "queue": ("zset", Keys.check_queue),
+    "tries": ("hash", Keys.check_tries),
+}
+
+
+def _export_checks(store: Store, site: str, now_ms: int) -> Iterator[Line]:
+    """Each page's state, the unlisted and waiting pages, and the check queue with its
+    backoff: an imported site goes on verifying where the exported one was."""
+    for part, (kind, key_of) in _CHECK_KEYS.items():
+        key = key_of(store.keys, site)
+        entries: list[list[Any]] = []
+        with store.guard("export"):
+            scan = (store.redis.hscan_iter(key, count=BATCH) if kind == "hash"
+                    else store.redis.zscan_iter(key, count=BATCH))
+            for member, value in scan:
+                entries.append([member, value if kind == "hash" else int(value)])
+                if len(entries) >= BATCH:
+                    yield {"section": "checks", "part": part, "entries": entries}
+                    entries = []
+        if entries:
+            yield {"section": "checks", "part": part, "entries": entries}
+
+
+def _check_checks(line: Line) -> None:
+    part = line.get("part")
+    if part not in _CHECK_KEYS:
+        raise BadLine("part must be one of " + ", ".join(_CHECK_KEYS))
+    kind = _CHECK_KEYS[str(part)][0]
+    for entry in _list(line.get("entries"), "entries"):
+        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(
+                entry[0], str) or not _PAGE_ID_RE.match(entry[0]):
+            raise BadLine("a check entry must be [page id, value]")
+        if kind == "hash":
+            _text(entry[1], "value", 1024)
+        else:
+            _int(entry[1], "score")
+
+
+def _apply_checks(pipe: Any, keys: Keys, site: str, line: Line) -> None:
+    kind, key_of = _CHECK_KEYS[line["part"]]
+    entries = line["entries"]
+    if not entries:
+        return
+    if kind == "hash":
+        pipe.hset(key_of(keys, site), mapping=dict(entries))
+    else:
+        pipe.zadd(key_of(keys, site), dict(entries))
+
+
 for _section in (
     Section("settings", _export_settings, _check_settings, _apply_nothing),
     Section("baselines", _export_baselines, _check_baselines, _apply_baselines),
@@ -600,6 +657,7 @@ for _section in (
     Section("uniques", _export_uniques, _check_uniques, _apply_uniques),
     Section("pages", _export_pages, _check_pages, _apply_pages),
     Section("ranks", _export_ranks, _check_ranks, _apply_ranks),
+    Section("checks", _export_checks, _check_checks, _apply_checks),
     Section("sources", _export_sources, _check_year, _apply_sources),
     Section("hosts", _export_hosts, _check_hosts, _apply_hosts),
     Section("hotlines", _export_hotlines, _check_hotlines, _apply_hotlines),
