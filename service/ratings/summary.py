@@ -108,3 +108,33 @@ def sum_public(parts: list[dict[str, Any]]) -> dict[str, Any]:
         out[period] = {"ratings": ratings, "useful": useful,
                        "share_useful": useful / ratings if ratings else None}
     return out
+
+
+REPORT_PAGES = 1000  # a report's ratings sheet lists at most this many pages, most rated first
+
+
+def report_part(store: Store, site: Site, bucket_id: str) -> dict[str, Any]:
+    """A report's ratings of one period (a month's or a year's bucket): the site's totals
+    and the rated pages, most rated first."""
+    found = db.rated(store, site.id, bucket_id, REASONS, limit=REPORT_PAGES)
+    return {
+        "totals": report_counts(totals(store, site, bucket_id)),
+        "pages": [{"path": p.path, "title": p.title, **report_counts(p.counts)}
+                  for p in found if p.path is not None],
+    }
+
+
+def report_counts(counts: db.Counts) -> dict[str, Any]:
+    """Counts as a report row holds them: useful, not_useful, share (None), reasons."""
+    return {"useful": counts.useful, "not_useful": counts.not_useful, "share": share(counts),
+            "reasons": {r: counts.reasons.get(r, 0) for r in REASONS}}
+
+
+def sum_report(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Report totals of several sites summed."""
+    useful = sum(p["useful"] for p in parts)
+    not_useful = sum(p["not_useful"] for p in parts)
+    total = useful + not_useful
+    return {"useful": useful, "not_useful": not_useful,
+            "share": useful / total if total else None,
+            "reasons": {r: sum(p["reasons"][r] for p in parts) for r in REASONS}}
