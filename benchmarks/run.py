@@ -29,6 +29,7 @@ from typing import Any
 
 import redis
 
+from benchmarks import export_import
 from service import groups, hotlines, polls, ratings, sites, tickets, visits, votes
 from service.periods import periods_of
 from service.store import Store, counters
@@ -636,6 +637,7 @@ def main() -> int:
     try:
         grown, memory, per_page = memory_simulation(tmp / "memory")
         worst_page = worst_case_pages(tmp / "worst")
+        moved = export_import.run()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -655,6 +657,7 @@ def main() -> int:
           f"of 4-byte characters, a title proposal pending, a full table evicting): "
           f"{worst_page:.0f} bytes per tracked path")
     print(f"embed.js: {embed_gz} bytes gzipped")
+    print("\n".join(export_import.lines(moved)))
     print("targets:")
     checks = [
         (f"hit+stats >= {TARGETS['hits']}x minimal",
@@ -675,6 +678,8 @@ def main() -> int:
         ("<= 4 KB of Redis per tracked path, worst input", worst_page <= 4096),
         ("<= 1 MB per site-year without per-page data", memory - per_page <= 1e6),
         ("embed.js <= 6 KB gzipped", embed_gz <= 6 * 1024),
+        ("export and import each grow RSS by <= 64 MB (memory does not follow the site's size)",
+         max(moved["export_rss"], moved["import_rss"]) <= 64e6),
     ]
     for name, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")
