@@ -164,3 +164,11 @@ def test_in_chromium_yes_in_english_by_keyboard(app: Flask, browser: Browser,
     assert "lang=en" in page.url
     with app.app_context():
         assert counts(get_store())["u"] == "1"
+
+
+def test_the_privacy_page_says_what_ratings_keep(client: FlaskClient) -> None:
+    html = client.get("/privacy").get_data(as_text=True)
+    assert "Đánh giá thông tin" in html and "Ratings of information" in html
+    for words in ("trong 90 ngày rồi xoá", "kept for 90 days", "Nghị định 224/2026/NĐ-CP",
+                  "No IP address, browser token or visitor id is kept with a rating"):
+        assert words in html
