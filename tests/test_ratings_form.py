@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -172,3 +173,21 @@ def test_the_privacy_page_says_what_ratings_keep(client: FlaskClient) -> None:
     for words in ("trong 90 ngày rồi xoá", "kept for 90 days", "Nghị định 224/2026/NĐ-CP",
                   "No IP address, browser token or visitor id is kept with a rating"):
         assert words in html
+
+
+def test_the_no_js_poll_form_posts_from_the_services_own_origin(client: FlaskClient,
+                                                                 store: Store) -> None:
+    from service import polls
+
+    site, _ = sites.put_site(store, "thanhxuan", {"origins": ["https://thanhxuan.example"]})
+    polls.create(store, site, {"id": "p1", "question": "Q?", "options": ["A", "B"]},
+                 now=datetime.now(UTC))
+    html = client.get("/widgets/thanhxuan/poll.html?poll=p1").get_data(as_text=True)
+    form = {"poll": "p1", "option": "o1", "ticket": _ticket(html)}
+    refused = client.post("/widgets/thanhxuan/poll.html?poll=p1", data=form,
+                          headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    sent = client.post("/widgets/thanhxuan/poll.html?poll=p1", data=form,
+                       headers={"Origin": "http://localhost"})
+    assert sent.status_code == 303
+    assert store.redis.hget("pw:{thanhxuan}:poll:p1:tally", "_total") == "1"
