@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lock run test lint browser bench clean image-test
+.PHONY: install lock run test test-fast lint browser bench clean image-test
 
 # Installs from the lock file (exact versions, hashes): a fresh clone gets what was tested,
 # whatever was released since. `make lock` moves to newer versions within pyproject's ranges.
@@ -52,6 +52,11 @@ test: $(STAMP) browser lint
 	  tests/test_polls.py tests/test_hotlines.py tests/test_sources.py tests/test_reports.py \
 	  tests/test_groups.py tests/test_merges.py tests/test_merge_pages.py \
 	  tests/test_moving.py tests/test_ratings.py tests/test_ratings_admin.py
+
+# While working: everything but the tests marked slow (browser, serve, topologies, scale),
+# on one redis-server, without the linters; about a minute on an idle 2-core machine.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \

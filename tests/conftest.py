@@ -36,6 +36,21 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+# Modules whose every test starts processes (serve, gunicorn, Redis topologies, old releases)
+SLOW_MODULES = ("test_serve", "test_topologies", "test_schemathesis", "test_upgrade",
+                "test_releases", "test_moving_embedded", "test_ops")
+SLOW_FIXTURES = {"browser", "page", "release", "serve"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as slow what `make test-fast` leaves out (see pyproject's markers)."""
+    for item in items:
+        module = item.path.stem
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module.startswith(SLOW_MODULES) or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--redis-cluster", action="store_true",
                      help="run against a local 3-master Redis Cluster instead of one server")

@@ -131,6 +131,7 @@ def test_the_rate_limiter_keeps_limiting_from_memory_during_an_outage(private: A
     assert votes == {503}
 
 
+@pytest.mark.slow
 def test_a_site_with_60000_paths_keeps_max_pages_and_stays_open_to_new_articles(
         client: FlaskClient, store: Store, site: sites.Site) -> None:
     p = periods_of(NOW, site.tz)

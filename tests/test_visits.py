@@ -274,6 +274,7 @@ def test_concurrent_hits_lose_no_increment(store: Store, site: Site) -> None:
                .values()) == 800
 
 
+@pytest.mark.slow
 def test_hyperloglog_uniques_within_two_percent_at_100k(store: Store, site: Site) -> None:
     from service.periods import periods_of
     from service.store import counters

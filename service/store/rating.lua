@@ -48,9 +48,17 @@ end
 redis.call('PEXPIREAT', KEYS[4], a.allowance_expire_at)
 
 local kind = a.useful and 'u' or 'n'
+local expire_at = {a.month_expire_at, a.year_expire_at}
 for i = 0, 2 do
   local counts, pages = KEYS[6 + i], KEYS[9 + i]
-  redis.call('HINCRBY', counts, kind, 1)
+  local n = redis.call('HINCRBY', counts, kind, 1)
+  -- a month's and a year's keys are kept 13 months after their period ends (all time:
+  -- forever). Both keys of a bucket are created by its first rating, whose count is 1; the
+  -- instant is absolute, so setting it again every 64th rating only heals a lost expiry.
+  if expire_at[i + 1] and (n == 1 or n % 64 == 0) then
+    redis.call('PEXPIREAT', counts, expire_at[i + 1])
+    redis.call('PEXPIREAT', pages, expire_at[i + 1])
+  end
   redis.call('HINCRBY', counts, a.page .. ':' .. kind, 1)
   for _, reason in ipairs(a.reasons) do
     redis.call('HINCRBY', counts, 'r:' .. reason, 1)
@@ -58,12 +66,6 @@ for i = 0, 2 do
   end
   redis.call('ZINCRBY', pages, 1, a.page)
 end
--- a month's and a year's counts are kept 13 months after their period ends; all time forever
-for i, at in ipairs({a.month_expire_at, a.year_expire_at}) do
-  redis.call('PEXPIREAT', KEYS[5 + i], at)
-  redis.call('PEXPIREAT', KEYS[8 + i], at)
-end
-
 local fields = {a.page .. ':u', a.page .. ':n'}
 for _, reason in ipairs(a.all_reasons) do
   fields[#fields + 1] = a.page .. ':r:' .. reason
