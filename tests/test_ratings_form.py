@@ -86,8 +86,8 @@ def test_a_resent_form_counts_once(client: FlaskClient, store: Store, tracked: s
 
 @pytest.mark.parametrize(("form", "status", "text"), [
     ({"useful": "maybe"}, 400, "Hãy chọn Có hoặc Không."),
-    ({"useful": "no", "send": "1", "reason": ["nope"]}, 400, "unknown reason"),
-    ({"useful": "yes", "ticket": "forged"}, 400, "invalid ticket"),
+    ({"useful": "no", "send": "1", "reason": ["nope"]}, 400, "Lý do không hợp lệ."),
+    ({"useful": "yes", "ticket": "forged"}, 400, "Phiếu không hợp lệ, vui lòng đánh giá lại."),
 ])
 def test_bad_form_ratings_show_the_form_again(client: FlaskClient, store: Store,
                                               tracked: str, form: dict[str, Any],

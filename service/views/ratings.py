@@ -31,7 +31,9 @@ TEXT = {
                       "too many ratings from this address":
                           "Địa chỉ mạng này đã đánh giá quá nhiều lần.",
                       "rate limited": "Bạn gửi quá nhanh, vui lòng thử lại sau.",
-                      "useful must be true or false": "Hãy chọn Có hoặc Không."}},
+                      "useful must be true or false": "Hãy chọn Có hoặc Không.",
+                      "unknown reason": "Lý do không hợp lệ.",
+                      "invalid ticket": "Phiếu không hợp lệ, vui lòng đánh giá lại."}},
     "en": {"yes": "Yes", "no": "No", "send": "Send", "why": "Why? (optional)",
            "thanks": "Thank you for your feedback.", "title": "Rate this information",
            "errors": {"already rated": "You have already rated this page.",
@@ -39,7 +41,9 @@ TEXT = {
                       "too many ratings from this address":
                           "Too many ratings from this network address.",
                       "rate limited": "Too fast, please try again later.",
-                      "useful must be true or false": "Please choose Yes or No."}},
+                      "useful must be true or false": "Please choose Yes or No.",
+                      "unknown reason": "Unknown reason.",
+                      "invalid ticket": "The form is not valid, please rate again."}},
 }
 
 
