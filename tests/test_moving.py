@@ -24,19 +24,23 @@ from service import (
     moving,
     pages,
     polls,
+    ratings,
     reports,
     sites,
+    tickets,
     tokens,
     visits,
 )
 from service.cli import main
 from service.errors import Conflict, Invalid
+from service.ratings import summary as rating_summary
 from service.sites import Site
 from service.sources import Source
 from service.store import Store, get_store, sections
 from service.store import sites as sites_db
 from service.store.layout import LAYOUT_VERSION
-from tests.conftest import at, make_app
+from service.store.pages import page_id
+from tests.conftest import SECRET, at, make_app
 from tests.redis_proc import RedisProcess
 
 T0 = at("2026-11-26T10:00:00+07:00")
@@ -150,6 +154,13 @@ def populate(store: Store, site_id: str = "phuongcu", *, alias: bool = True) -> 
         store.redis.sadd(k.poll_voters(site_id, "dap-ung"), "aa", "bb", "cc", "dd")
         store.redis.hset(k.poll_ips(site_id, "dap-ung"), mapping={"ip1": 3, "ip2": 1})
     polls.set_current(store, site, {"poll": "dap-ung"})
+    rated = [(PATHS[0], True, [], T0), (PATHS[0], False, ["sai", "cu"], T0),
+             (PATHS[3], False, ["thieu"], T0 - timedelta(days=40)), (PATHS[3], True, [], T0)]
+    for n, (path, useful, reasons, when) in enumerate(rated):
+        ratings.rate(store, site, path, useful=useful, reasons=reasons,
+                     ticket=tickets.issue(SECRET, "rating", site_id, page_id(path), now=when),
+                     token=f"rater-{n:04d}", ip=f"10.1.0.{n}", secret=SECRET, per_ip=20,
+                     now=when, lang="vi")
     if alias:
         old, _ = sites.put_site(store, f"{site_id}-xa", {"name": "Xã cũ"})
         hit(store, old, "x1", "/tin-tuc/xa", "Tin xã", T0 - timedelta(days=3))
@@ -173,6 +184,10 @@ def snapshot(store: Store, site_id: str) -> dict[str, Any]:
         "polls": polls.list_polls(store, site, now=T0),
         "tally": polls.load(store, site, "dap-ung")[1] if polls.list_polls(
             store, site, now=T0) else None,
+        "ratings": {p: rating_summary.admin_view(store, site, period=p, sort="most_rated",
+                                                 limit=100, now=T0)
+                    for p in ("month", "year", "total")},
+        "raters": store.redis.zcard(store.keys.raters(site_id)),
     }
     for month, year in (("2026-11", None), ("2026-10", None), (None, "2025")):
         period = reports.period_from(month, year, today=T0.date())
@@ -301,12 +316,13 @@ def test_an_imported_site_shows_what_the_source_shows(src: Deployment,
         src.app.test_client(), src_token, "phuongcu")
     # every kind of key the site has came along, but the short-lived ones
     short_lived = {"once", "session", "seen", "online", "rl", "ucache", "ptitle-next",
-                   "merge", "merge-tmp", "import"}
+                   "merge", "merge-tmp", "import", "rt-nonces", "rt-ip"}
     assert kinds(src, "phuongcu") - short_lived == kinds(dest, "phuongcu") - short_lived
     assert kinds(src, "phuongcu") >= {"settings", "total", "c", "hist", "hll", "imported", "pv",
                                       "paths", "ptitle", "ptitle-locked", "phidden", "rank",
                                       "hotlines", "hotline-clicks", "polls", "poll-current",
-                                      "poll", "src", "src-hosts", "aliases"}
+                                      "poll", "src", "src-hosts", "aliases", "rt", "rt-pages",
+                                      "rt-raters"}
     # the alias came along: old snippets addressed to it count into the imported site
     alias = sites.get_site(dest.store, "phuongcu-xa", cached=False)
     assert alias.merged_into == "phuongcu"

@@ -15,9 +15,9 @@ reads the file around them; docs/moving.md says how to add one):
   exists (the groups it belongs to, its aliases); it too may run twice.
 
 Left out on purpose: who is online and their open visits, reload guards, request markers,
-rate-limit windows, the uniques cache, title proposals and used poll-ticket nonces (all
-short-lived), and merge/import progress (the aliases section writes the merges' end
-markers again).
+rate-limit windows, the uniques cache, title proposals, used poll- and rating-ticket nonces
+and the month's rating allowances per address (all short-lived), and merge/import progress
+(the aliases section writes the merges' end markers again).
 """
 
 from __future__ import annotations
@@ -649,6 +649,78 @@ def _apply_checks(pipe: Any, keys: Keys, site: str, line: Line) -> None:
         pipe.zadd(key_of(keys, site), dict(entries))
 
 
+# -- ratings of information -------------------------------------------------------------------
+# Counts per bucket (`rt:<month|year|all>`), the rated pages of each bucket, and the raters'
+# guards (keyed hashes of site, page and browser token, each with its forget-at instant). The
+# per-address allowances (`rt-ip:<month>`) and used rating-ticket nonces are short-lived.
+
+_RATING_FIELD_RE = re.compile(r"^(?:[0-9a-f]{16}:)?(?:u|n|r:[a-z-]{1,20})$")
+_RATER_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _export_ratings(store: Store, site: str, now_ms: int) -> Iterator[Line]:
+    k = store.keys
+    for kind, prefix in (("counts", k.ratings(site, "")), ("pages", k.rated_pages(site, ""))):
+        for key in _scan(store, prefix + "*"):
+            with store.guard("export"):
+                expires = _expiry(store.redis.pttl(key), now_ms)
+                if kind == "counts":
+                    items = ((f, int(v)) for f, v in store.redis.hscan_iter(key, count=BATCH))
+                else:
+                    items = ((m, int(v)) for m, v in store.redis.zscan_iter(key, count=BATCH))
+                batch: list[list[Any]] = []
+                for name, value in items:
+                    batch.append([name, value])
+                    if len(batch) >= BATCH:
+                        yield {"section": "ratings", "part": kind, "bucket": key[len(prefix):],
+                               "items": batch, "expires_at": expires}
+                        batch = []
+            if batch:
+                yield {"section": "ratings", "part": kind, "bucket": key[len(prefix):],
+                       "items": batch, "expires_at": expires}
+    with store.guard("export"):
+        batch = []
+        for rater, until in store.redis.zscan_iter(k.raters(site), count=BATCH):
+            if int(until) > now_ms:
+                batch.append([rater, int(until)])
+            if len(batch) >= BATCH:
+                yield {"section": "ratings", "part": "raters", "items": batch}
+                batch = []
+    if batch:
+        yield {"section": "ratings", "part": "raters", "items": batch}
+
+
+def _check_ratings(line: Line) -> None:
+    part = line.get("part")
+    if part not in ("counts", "pages", "raters"):
+        raise BadLine("part must be counts, pages or raters")
+    if part != "raters":
+        _period(line, "bucket")
+        _expires(line)
+    pattern = {"counts": _RATING_FIELD_RE, "pages": _PAGE_ID_RE, "raters": _RATER_RE}[part]
+    for entry in _list(line.get("items"), "items"):
+        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str) \
+                or not pattern.match(entry[0]):
+            raise BadLine(f"a ratings {part} item must be [id, integer]")
+        _int(entry[1], "count")
+
+
+def _apply_ratings(pipe: Any, keys: Keys, site: str, line: Line) -> None:
+    items = {name: value for name, value in line["items"]}
+    if not items:
+        return
+    if line["part"] == "raters":
+        pipe.zadd(keys.raters(site), items)
+        return
+    if line["part"] == "counts":
+        key = keys.ratings(site, line["bucket"])
+        pipe.hset(key, mapping=items)
+    else:
+        key = keys.rated_pages(site, line["bucket"])
+        pipe.zadd(key, items)
+    _expire(pipe, key, line)
+
+
 for _section in (
     Section("settings", _export_settings, _check_settings, _apply_nothing),
     Section("baselines", _export_baselines, _check_baselines, _apply_baselines),
@@ -662,6 +734,7 @@ for _section in (
     Section("hosts", _export_hosts, _check_hosts, _apply_hosts),
     Section("hotlines", _export_hotlines, _check_hotlines, _apply_hotlines),
     Section("polls", _export_polls, _check_polls, _apply_polls),
+    Section("ratings", _export_ratings, _check_ratings, _apply_ratings),
     Section("groups", _export_groups, _check_groups, _apply_nothing, _finish_groups),
     Section("aliases", _export_aliases, _check_aliases, _apply_nothing, _finish_aliases),
 ):
