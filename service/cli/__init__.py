@@ -1,4 +1,4 @@
-"""The portal-widgets command: serve, site, token, hotline, poll, demo."""
+"""The portal-widgets command: serve, migrate, site, token, hotline, poll, demo."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, hotline, poll, serve, site, token
+from service.cli import demo, hotline, migrate, poll, serve, site, token
 from service.cli.common import CommandError
 from service.config import ConfigError
 from service.errors import DomainError
 from service.store import StorageUnavailable
 from service.store.embedded import EmbeddedError
+from service.store.migrations import DataTooNew, DataTooOld
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (one module per command group)."""
     parser = argparse.ArgumentParser(prog="portal-widgets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (serve, site, token, hotline, poll, demo):
+    for module in (serve, migrate, site, token, hotline, poll, demo):
         module.register(sub)
     return parser
 
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, EmbeddedError) as exc:
+    except (CommandError, EmbeddedError, DataTooNew, DataTooOld) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DomainError as exc:
