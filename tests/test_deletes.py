@@ -133,3 +133,37 @@ def test_the_target_of_a_merge_cannot_be_deleted(store: Store) -> None:
         with pytest.raises(Conflict):
             sites.delete_site(store, "phuong-b", purge=purge)
     assert sites.exists(store, "phuong-b")
+
+
+def test_a_restored_alias_counts_into_its_target_again(store: Store) -> None:
+    sites.put_site(store, "phuong-a", {})
+    sites.put_site(store, "phuong-b", {})
+    merges.merge(store, "phuong-a", "phuong-b", now=T0, settle_seconds=0)
+    sites.delete_site(store, "phuong-a")
+    assert store.redis.smembers(store.keys.aliases("phuong-b")) == set()
+    back = sites.restore_site(store, "phuong-a")
+    assert back.merged_into == "phuong-b"
+    assert store.redis.smembers(store.keys.aliases("phuong-b")) == {"phuong-a"}
+    assert sites.resolve_public(store, "phuong-a").id == "phuong-b"
+
+
+def test_the_command_line_deletes_keeps_restores_and_purges(
+        redis_server: RedisProcess, store: Store, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from service.cli import main
+
+    monkeypatch.setenv("PW_REDIS_URL", redis_server.url)
+    assert main(["site", "create", "thanhxuan"]) == 0
+    counted(store, "thanhxuan", 2)
+    assert main(["site", "delete", "thanhxuan"]) == 0
+    assert "its data is kept" in capsys.readouterr().out
+    assert main(["site", "create", "thanhxuan"]) == 1
+    err = capsys.readouterr().err
+    assert "--purge" in err and "site restore thanhxuan" in err
+    assert main(["site", "restore", "thanhxuan"]) == 0
+    capsys.readouterr()
+    site = sites.get_site(store, "thanhxuan", cached=False)
+    assert visits.read_stats(store, site, now=T0)["pageviews"]["total"] == 2
+    assert main(["site", "delete", "thanhxuan", "--purge"]) == 0
+    assert [k for k in raw_keys(redis_server) if "{thanhxuan}" in k] == []
+    assert main(["site", "restore", "thanhxuan"]) == 1
