@@ -140,7 +140,8 @@ def votes(server: Server, site: str, poll: str, choices: list[int]) -> None:
         assert status == 200, shown
         status, answer = server.call(
             "POST", f"/api/v1/sites/{site}/polls/{poll}/votes",
-            {"options": [shown["options"][choice]["id"]], "ticket": shown["ticket"], "token": f"ballot-{i:04d}"},
+            {"options": [shown["options"][choice]["id"]], "ticket": shown["ticket"],
+             "token": f"ballot-{i:04d}"},
             ip=ip, text_plain=True)
         assert status == 201, answer
 
