@@ -438,9 +438,13 @@ def test_a_migration_killed_anywhere_completes_exactly_once(
         tag: str, request: pytest.FixtureRequest, redis_server: Any) -> None:
     written: Written = request.getfixturevalue("v01" if tag == "v0.1.0" else "v02")
     put_back(redis_server, written.saved)
+    before = state(redis_server)
     counted = current_cli(redis_server.url, "migrate", env={"PW_TEST_MIGRATE_KILL_AFTER": "0"},
                           check=False)
-    assert counted.returncode == -9  # killed at its first unit
+    assert counted.returncode == -9  # killed before its first unit: only the layout found
+    after = state(redis_server)
+    assert after.pop(b"pw:schema") == (b"1" if tag == "v0.1.0" else b"2")
+    assert after == before
     units = 0
     # how many units a whole run has: kill after 1, 2, ... until a run finishes
     for kill_after in range(1, 100):

@@ -80,6 +80,7 @@ def migrate(store: Store, *, report: Callable[[str], None] = lambda line: None,
         raise DataTooNew(found)
     if not written:
         schema.write(store, found, only_if_missing=True)
+    budget.spend(0)  # the test hook may stop a run before its first unit
     for step in STEPS:
         if step.version <= found:
             continue
