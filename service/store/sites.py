@@ -68,15 +68,25 @@ def restore(store: Store, site_id: str, settings: dict[str, Any]) -> None:
 
 def _unlink_all(store: Store, pattern: str, keep: str | None = None,
                 accept: Callable[[str], bool] = lambda key: True) -> int:
+    """UNLINK every key SCAN finds for `pattern` (on every cluster node), one command per
+    key in pipelined batches (keys of other sites lie in other slots); keys removed."""
     removed = 0
     batch: list[str] = []
+
+    def flush() -> int:
+        pipe = store.redis.pipeline(transaction=False)
+        for key in batch:
+            pipe.unlink(key)
+        return sum(int(n) for n in pipe.execute())
+
     for key in store.redis.scan_iter(match=pattern, count=500):
         if key != keep and accept(key):
             batch.append(key)
-        if len(batch) >= 100:
-            removed += sum(int(store.redis.unlink(key)) for key in batch)
+        if len(batch) >= 500:
+            removed += flush()
             batch = []
-    removed += sum(int(store.redis.unlink(key)) for key in batch)
+    if batch:
+        removed += flush()
     return removed
 
 
@@ -93,7 +103,6 @@ def purge(store: Store, site_id: str, settings: dict[str, Any] | None, now_ms: i
         return parsed is not None and parsed[1] in (f"merge:{site_id}", f"merge-tmp:{site_id}")
 
     with store.guard("site_delete"):
-        # one key per UNLINK: a site's keys share a slot, merge markers each lie in another
         removed = _unlink_all(store, k.site_pattern(site_id), keep=k.deleted(site_id))
         removed += _unlink_all(store, k.merge_markers_pattern(site_id), accept=names_source)
         removed += int(store.redis.unlink(k.deleted(site_id)))
