@@ -254,7 +254,8 @@ def _v01(release: Release, env: dict[str, str]) -> tuple[str, dict[str, dict[str
 
 def _v02(release: Release, env: dict[str, str]) -> tuple[str, dict[str, dict[str, Any]]]:
     for site, name in (("thanhxuan", "Quận Thanh Xuân"), ("caugiay", "Quận Cầu Giấy"),
-                       ("phuong-cu", "Phường cũ"), ("phuong-a", "Phường A")):
+                       ("phuong-cu", "Phường cũ"), ("phuong-a", "Phường A"),
+                       ("phuong-x", "Phường X")):
         release.cli(env, "site", "create", site, "--name", name)
     token = release.cli(env, "token", "create", "--name", "root").strip().splitlines()[-1]
     for site in ("thanhxuan", "caugiay"):
@@ -264,6 +265,7 @@ def _v02(release: Release, env: dict[str, str]) -> tuple[str, dict[str, dict[str
         hits(server, "caugiay", 5, salt="cg")
         hits(server, "phuong-cu", 3, salt="pc")
         hits(server, "phuong-a", 3, salt="pa")
+        hits(server, "phuong-x", 2, salt="px")
         votes(server, "thanhxuan", "dap-ung", [0, 0, 1])
         votes(server, "caugiay", "dap-ung", [2])
         clicks(server, "thanhxuan", "tiep-cong-dan", 3)
@@ -272,15 +274,19 @@ def _v02(release: Release, env: dict[str, str]) -> tuple[str, dict[str, dict[str
                                    {"name": "Hà Nội", "sites": ["thanhxuan", "caugiay"]},
                                    token=token)
         assert status in (200, 201), body
-        # phuong-a merges into caugiay (the release waits for its caches: about 6 s)
-        status, body = server.call("POST", "/api/v1/admin/sites/phuong-a/merge",
-                                   {"into": "caugiay"}, token=token)
-        assert status == 200, body
+        # phuong-a merges into caugiay, phuong-x into thanhxuan (the release waits for its
+        # caches: about 6 s each)
+        for source, target in (("phuong-a", "caugiay"), ("phuong-x", "thanhxuan")):
+            status, body = server.call("POST", f"/api/v1/admin/sites/{source}/merge",
+                                       {"into": target}, token=token)
+            assert status == 200, body
         shown = {site: reads(server.call, token, site, sources=True)
                  for site in ("thanhxuan", "caugiay")}
         status, shown["group"] = server.call("GET", "/api/v1/groups/hanoi/stats")
         assert status == 200
     release.cli(env, "site", "delete", "phuong-cu")
+    # an alias purged by v0.2.0 leaves its merge progress in the target's data
+    release.cli(env, "site", "delete", "phuong-x", "--purge")
     return token, shown
 
 
@@ -325,17 +331,20 @@ def test_migrate_keeps_everything_the_release_showed(
     put_back(redis_server, written.saved)
     done = current_cli(redis_server.url, "migrate")
     assert f"data layout {migrations.CURRENT}: up to date" in done.stdout
-    # every key but layout 1's per-page keys is as the release left it, byte for byte
+    # every key but layout 1's per-page keys (moved) and the merge progress of a purged
+    # source (removed) is as the release left it, value for value
     after = state(redis_server)
     put_back(redis_server, written.saved)
     before = state(redis_server)
     keys = Keys()
+    orphan = b"pw:{thanhxuan}:merge:phuong-x"
+    assert (orphan in before) == (tag == "v0.2.0")
     for key, value in before.items():
         parsed = keys.site_of(key.decode())
-        if parsed is None or not schema.is_v1_key(parsed[1]):
-            assert after.get(key) == value, key
-        else:
+        if key == orphan or (parsed is not None and schema.is_v1_key(parsed[1])):
             assert key not in after, key
+        else:
+            assert after.get(key) == value, key
     current_cli(redis_server.url, "migrate")
     # a second run finds nothing to do
     again = current_cli(redis_server.url, "migrate")
@@ -367,6 +376,9 @@ def test_check_changes_nothing_and_says_what_would_be_done(
         assert "3 site(s): 13 page(s) with their views and titles, and 12 top list(s)" \
             in done.stdout
     assert "1 site(s) deleted without purge" in done.stdout and "phuong-cu" in done.stdout
+    if layout == 2:
+        assert b"pw:{thanhxuan}:merge:phuong-x" in before
+        assert "1 merge marker(s) of sources purged earlier are removed" in done.stdout
 
 
 def test_serve_refuses_older_and_newer_data_and_migrates_when_told(
