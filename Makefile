@@ -52,7 +52,7 @@ test: $(STAMP) browser lint
 	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
 	  tests/test_polls.py tests/test_hotlines.py tests/test_sources.py tests/test_reports.py \
 	  tests/test_groups.py tests/test_merges.py tests/test_merge_pages.py \
-	  tests/test_deletes.py tests/test_upgrades.py
+	  tests/test_deletes.py tests/test_schema.py tests/test_upgrades.py
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \
