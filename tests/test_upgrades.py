@@ -355,6 +355,13 @@ def test_migrate_keeps_everything_the_release_showed(
             assert_kept(written.shown["group"], call("GET", "/api/v1/groups/hanoi/stats")[1])
             status, merged = call("GET", "/api/v1/admin/sites/phuong-a", token=written.token)
             assert status == 200 and merged["merged_into"] == "caugiay"
+        if tag == "v0.2.0":
+            # a site the release deleted comes back with its data (default settings: the
+            # release erased them)
+            restored = current_cli(redis_server.url, "site", "restore", "phuong-cu")
+            assert '"id": "phuong-cu"' in restored.stdout
+            status, stats = call("GET", "/api/v1/sites/phuong-cu/stats")
+            assert status == 200 and stats["pageviews"]["total"] == 1 + 2 + 3
         # purge of the site deleted by the release takes every key it had
         assert call("DELETE", "/api/v1/admin/sites/phuong-cu?purge=1",
                     token=written.token)[0] == 204
