@@ -160,6 +160,7 @@ class Server:
 def _build(tag: str, commit: str, venv: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=f"pw-{tag}-") as tmp:
         source = Path(tmp) / "src"
+        _git("worktree", "prune")  # forget worktrees of builds that were killed
         _git("worktree", "add", "--detach", str(source), commit)
         try:
             pins = Path(tmp) / "constraints.txt"
