@@ -44,14 +44,17 @@ lint: $(STAMP)
 	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
 
 # The whole suite on one redis-server, then the counting, polls, hotlines, sources, reports,
-# groups, merge, export/import and ratings tests again on a local 3-master Redis Cluster (the
-# fixtures start and stop it): a group's roll-up, a merge and an import into a site cross slots.
+# groups, merge, export/import, ratings, delete and upgrade tests again on a local 3-master
+# Redis Cluster (the fixtures start and stop it): a group's roll-up, a merge, an import into
+# a site and a purge cross slots. The upgrade tests install v0.1.0 and v0.2.0 from the git
+# history into .venv-releases/ once.
 test: $(STAMP) browser lint
 	$(BIN)/pytest
 	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
 	  tests/test_polls.py tests/test_hotlines.py tests/test_sources.py tests/test_reports.py \
 	  tests/test_groups.py tests/test_merges.py tests/test_merge_pages.py \
-	  tests/test_moving.py tests/test_ratings.py tests/test_ratings_admin.py
+	  tests/test_moving.py tests/test_ratings.py tests/test_ratings_admin.py \
+	  tests/test_deletes.py tests/test_schema.py tests/test_upgrades.py
 
 # While working: everything but the tests marked slow (browser, serve, topologies, scale),
 # on one redis-server, without the linters; about a minute on an idle 2-core machine.
@@ -76,4 +79,4 @@ image-test: $(STAMP)
 	CONTAINERS_CONF=$(CURDIR)/deploy/podman/containers.conf $(BIN)/pytest tests/containers
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-releases .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -20,6 +20,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     from service import metrics, openapi, store
     from service.limiter import init_app as init_limiter
+    from service.store import migrations
     from service.views import (
         admin,
         admin_content,
@@ -50,7 +51,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if not k.startswith("PW_")})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    store.init_app(app, settings.redis_url, settings.key_prefix)
+    app_store = store.init_app(app, settings.redis_url, settings.key_prefix)
+    try:
+        # data of another layout is refused (an empty deployment gets this one's); `serve`
+        # checks before gunicorn starts, this guards any other way of running the app
+        migrations.check_layout(app_store)
+    except store.StorageUnavailable:
+        pass  # Redis is not up yet: /readyz says so
     metrics.init_app(app)
     init_limiter(app, settings)
     body.init_app(app)

@@ -6,11 +6,13 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.errors import Conflict, Invalid, NotFound
+from service.periods import ms
 from service.store import Store
 from service.store import checks as checks_db
 from service.store import merges as merges_db
@@ -163,6 +165,8 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
         raise Invalid("site id must match ^[a-z0-9][a-z0-9-]{0,62}$")
     clean = validate(changes)
     existing = db.load(store, site_id)
+    if existing is None and db.tombstone(store, site_id) is not None:
+        raise Conflict(deleted_message(site_id))
     merged = {**(existing or {}), **clean}
     site = _build(site_id, merged)
     before = _build(site_id, existing) if existing is not None else None
@@ -276,14 +280,56 @@ def list_sites(store: Store) -> list[Site]:
     return [_build(sid, data) for sid, data in db.load_all(store)]
 
 
-def delete_site(store: Store, site_id: str, *, purge: bool = False) -> None:
-    """Remove the site; with purge, every key of the site too. A site that others were merged
-    into is kept (409): deleting it would break their old embed snippets."""
-    site = get_site(store, site_id, cached=False)
+def deleted_message(site_id: str) -> str:
+    """Why a deleted id cannot be created again, and the two ways out."""
+    return (f"site {site_id} was deleted and its data is kept: erase it for good with "
+            f"`portal-widgets site delete {site_id} --purge` (DELETE "
+            f"/api/v1/admin/sites/{site_id}?purge=1), or bring the site back with "
+            f"`portal-widgets site restore {site_id}`")
+
+
+def delete_site(store: Store, site_id: str, *, purge: bool = False,
+                now: datetime | None = None) -> None:
+    """Delete the site. Without purge its data is kept and the id cannot be created again
+    (a tombstone); with purge every key of the site goes, and the merge progress naming it,
+    also for a site deleted earlier without purge. A site that others were merged into is
+    kept (409): deleting it would break their old embed snippets."""
+    now_ms = ms(now or datetime.now(UTC))
+    check_site_id(site_id)
+    store.site_cache.pop(site_id, None)
+    settings = db.load(store, site_id)
+    if settings is None:
+        # deleted before (tombstone), or by a release without tombstones (data left)
+        if not purge or (db.tombstone(store, site_id) is None
+                         and not db.has_data(store, site_id)):
+            raise NotFound("unknown site")
+        db.purge(store, site_id, None, now_ms)
+        return
+    site = _build(site_id, settings)
     if db.aliases(store, site_id):
         raise Conflict("other sites were merged into this site")
-    db.delete(store, site_id, purge=purge)
+    if purge:
+        db.purge(store, site_id, settings, now_ms)
+    else:
+        db.mark_deleted(store, site_id, settings, now_ms)
     if site.merged_into:
         merges_db.forget_alias(store, site_id, site.merged_into)
     store.site_cache.pop(site_id, None)
 
+
+def restore_site(store: Store, site_id: str) -> Site:
+    """Bring back a site deleted without purge, with its settings and all its data."""
+    check_site_id(site_id)
+    record = db.tombstone(store, site_id)
+    if record is None:
+        raise NotFound("no deleted site of this id")
+    if db.load(store, site_id) is not None:
+        raise Conflict(f"site {site_id} exists")
+    site = _build(site_id, record.get("settings") or {})
+    if site.merged_into and not exists(store, site.merged_into):
+        site = replace(site, merged_into="")
+    db.restore(store, site_id, site.to_json())
+    if site.merged_into:
+        merges_db.relist_alias(store, site_id, site.merged_into)
+    store.site_cache.pop(site_id, None)
+    return site

@@ -61,6 +61,23 @@ def test_key_strings_are_pinned() -> None:
     assert k.site_pattern("thanhxuan") == "pw:{thanhxuan}:*"
     assert k.imports() == "pw:imports"
     assert k.import_progress("thanhxuan") == "pw:{thanhxuan}:import"
+    assert k.schema() == "pw:schema"
+    assert k.everything() == "pw:*"
+    assert k.all_sites_pattern() == "pw:{*}:*"
+    assert k.deleted("thanhxuan") == "pw:{thanhxuan}:deleted"
+    assert k.merge_markers_pattern("old") == "pw:{*}:merge*:old"
+    # layout 1 (v0.1.0), read only by the migration to layout 2
+    assert k.v1_pages("thanhxuan") == "pw:{thanhxuan}:pages"
+    assert k.v1_titles("thanhxuan") == "pw:{thanhxuan}:titles"
+    assert k.v1_top("thanhxuan", "2026-11") == "pw:{thanhxuan}:top:2026-11"
+
+
+def test_a_site_key_names_its_site() -> None:
+    k = Keys("pw")
+    assert k.site_of("pw:{thanhxuan}:rank:2026-11") == ("thanhxuan", "rank:2026-11")
+    assert k.site_of("pw:{phuong-b}:merge:phuong-a") == ("phuong-b", "merge:phuong-a")
+    for other in ("pw:sites", "pw:group:hanoi", "pw:LIMITER/x", "other:{a}:total", "pw:{a}"):
+        assert k.site_of(other) is None
 
 
 def test_prefix_is_configurable() -> None:

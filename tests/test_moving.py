@@ -251,7 +251,7 @@ def test_the_export_file_has_a_header_every_section_and_a_checksum(src: Deployme
     lines = data.splitlines(keepends=True)
     header = json.loads(lines[0])
     assert header["format"] == "portal-widgets-export"
-    assert header["version"] == LAYOUT_VERSION == 3
+    assert header["version"] == LAYOUT_VERSION == 4
     assert header["site"] == "phuongcu" and len(header["export_id"]) == 32
     assert header["exported_at"] == T0.isoformat()
     trailer = json.loads(lines[-1])
@@ -440,7 +440,7 @@ def test_truncated_altered_or_newer_files_are_refused_and_change_nothing(
                                     "Content-Type": "application/x-ndjson"})
         assert into.status_code == 400, name
         assert dest.dump() == before, name
-    assert "newer than this deployment's 3" in reasons["newer version"]
+    assert f"newer than this deployment's {LAYOUT_VERSION}" in reasons["newer version"]
     assert "checksum" in reasons["altered"] and "checksum" in reasons["a line dropped"]
     assert "truncated" in reasons["truncated (no trailer)"]
     assert "unknown section" in reasons["unknown section"]

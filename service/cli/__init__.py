@@ -1,4 +1,5 @@
-"""The portal-widgets command: serve, site, token, hotline, poll, demo, backup, restore."""
+"""The portal-widgets command: serve, migrate, site, token, hotline, poll, demo, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -6,19 +7,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, hotline, moving, poll, serve, site, token
+from service.cli import demo, hotline, migrate, moving, poll, serve, site, token
 from service.cli.common import CommandError
 from service.config import ConfigError
 from service.errors import DomainError
 from service.store import StorageUnavailable
 from service.store.embedded import EmbeddedError
+from service.store.migrations import DataTooNew, DataTooOld
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (one module per command group)."""
     parser = argparse.ArgumentParser(prog="portal-widgets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (serve, site, token, hotline, poll, demo, moving):
+    for module in (serve, migrate, site, token, hotline, poll, demo, moving):
         module.register(sub)
     return parser
 
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, EmbeddedError) as exc:
+    except (CommandError, EmbeddedError, DataTooNew, DataTooOld) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DomainError as exc:

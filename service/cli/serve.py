@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from service.cli.migrate import run as run_migrations
 from service.config import Settings, StorageSettings
+from service.store import Store, migrations
 from service.store.embedded import (
     EmbeddedError,
     EmbeddedRedis,
@@ -45,6 +47,9 @@ def register(sub: Any) -> None:
     serve.add_argument("--workers", type=int)
     serve.add_argument("--threads", type=int)
     serve.add_argument("--dev", action="store_true", help="allow a throw-away secret key")
+    serve.add_argument("--migrate", action="store_true",
+                       help="first bring data of an earlier release to this release's layout "
+                            "(as `portal-widgets migrate`); without it, older data is refused")
     serve.set_defaults(func=cmd_serve)
 
 
@@ -94,8 +99,9 @@ def _redacted(url: str) -> str:
     return parts._replace(netloc=f"***@{netloc}").geturl()
 
 
-def _check_external(url: str) -> None:
-    """Warn (and start anyway) when PW_REDIS_URL does not answer: it may come up later."""
+def _check_external(url: str) -> bool:
+    """Warn (and start anyway) when PW_REDIS_URL does not answer: it may come up later.
+    Whether it answered."""
     from service.store.client import make_client
 
     try:
@@ -107,9 +113,25 @@ def _check_external(url: str) -> None:
     except Exception as exc:  # any failure (refused, timeout, auth, DNS) gets the warning
         print(
             f"warning: PW_REDIS_URL {_redacted(url)} does not answer ({type(exc).__name__}: "
-            f"{exc}); starting anyway, /readyz answers 503 until it does",
+            f"{exc}); starting anyway, /readyz answers 503 until it does; the data's layout "
+            "version was not checked",
             file=sys.stderr,
         )
+        return False
+    return True
+
+
+def _check_layout(url: str, prefix: str, migrate: bool) -> None:
+    """Refuse data newer than this release, and older data unless `migrate` (then migrate
+    it first); an empty deployment gets this release's layout written."""
+    store = Store.from_url(url, prefix)
+    try:
+        if migrate:
+            run_migrations(store, check=False)
+        else:
+            migrations.check_layout(store)
+    finally:
+        store.redis.close()
 
 
 class _Supervisor:
@@ -217,8 +239,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             supervisor = _Supervisor(embedded)
             env["PW_REDIS_URL"] = embedded.url
             print(f"embedded redis on {embedded.socket}", file=sys.stderr)
-        else:
-            _check_external(settings.redis_url)
+            _check_layout(embedded.url, settings.key_prefix, args.migrate)
+        elif _check_external(settings.redis_url):
+            _check_layout(settings.redis_url, settings.key_prefix, args.migrate)
         return _run_gunicorn(_gunicorn_command(args), env, lock_fds, supervisor)
     finally:
         if embedded is not None:

@@ -1,5 +1,5 @@
-"""`portal-widgets site ...`: create, update, list, show, delete, set-counters, merge,
-export, import."""
+"""`portal-widgets site ...`: create, update, list, show, delete, restore, set-counters,
+merge, export, import."""
 
 from __future__ import annotations
 
@@ -39,9 +39,19 @@ def register(sub: Any) -> None:
     for action in ("create", "update"):
         _site_options(site_sub.add_parser(action))
     site_sub.add_parser("list")
-    delete = site_sub.add_parser("delete")
+    delete = site_sub.add_parser(
+        "delete", help="delete a site; its data is kept (and its id stays taken) unless --purge",
+        description="Without --purge the site stops counting and answering, its data is kept "
+                    "and the id cannot be created again (`site restore SITE` brings it back). "
+                    "With --purge every key of the site is erased, also for a site deleted "
+                    "earlier without it; the id is free again.")
     delete.add_argument("site")
-    delete.add_argument("--purge", action="store_true", help="also erase all its data")
+    delete.add_argument("--purge", action="store_true",
+                        help="erase all its data for good (figures, history, pages, polls, "
+                             "hotlines, merge markers)")
+    restore = site_sub.add_parser(
+        "restore", help="bring back a site deleted without --purge, with all its data")
+    restore.add_argument("site")
     show = site_sub.add_parser("show")
     show.add_argument("site")
     counters = site_sub.add_parser("set-counters", help="set imported baselines")
@@ -70,7 +80,7 @@ def _site_changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    """site create|update|list|delete|set-counters|show|merge|export|import."""
+    """site create|update|list|delete|restore|set-counters|show|merge|export|import."""
     if args.action in ("export", "import"):
         return cmd_site_move(args)
     with open_store() as store:
@@ -80,6 +90,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         if args.action == "create":
             if sites.exists(store, args.site):
                 raise CommandError(f"site {args.site} exists; use `site update`")
+            # a deleted id (data kept) is refused by put_site, naming --purge and restore
             site, _ = sites.put_site(store, args.site, _site_changes(args))
             print_json(site.to_json())
         elif args.action == "update":
@@ -88,7 +99,12 @@ def cmd_site(args: argparse.Namespace) -> int:
             print_json(site.to_json())
         elif args.action == "delete":
             sites.delete_site(store, args.site, purge=args.purge)
-            print(f"deleted {args.site}" + (" and all its data" if args.purge else ""))
+            print(f"deleted {args.site} and erased all its data" if args.purge else
+                  f"deleted {args.site}; its data is kept and the id stays taken "
+                  f"(`site restore {args.site}` brings it back, `site delete {args.site} "
+                  "--purge` erases it)")
+        elif args.action == "restore":
+            print_json(sites.restore_site(store, args.site).to_json())
         elif args.action == "show":
             site = sites.get_site(store, args.site, cached=False)
             now = datetime.now(UTC)

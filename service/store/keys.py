@@ -34,6 +34,26 @@ class Keys:
         """Hash export id -> JSON {site, into, state}: each export file is imported once."""
         return f"{self.prefix}:imports"
 
+    def schema(self) -> str:
+        """The data layout's version (service.store.schema): an integer as text."""
+        return f"{self.prefix}:schema"
+
+    def everything(self) -> str:
+        """SCAN pattern of every key under the prefix (is the deployment empty?)."""
+        return f"{self.prefix}:*"
+
+    def all_sites_pattern(self) -> str:
+        """SCAN pattern of every per-site key of every site, listed or not."""
+        return f"{self.prefix}:{{*}}:*"
+
+    def site_of(self, key: str) -> tuple[str, str] | None:
+        """(site id, the rest after `pw:{site}:`) of a per-site key; None for other keys."""
+        head = f"{self.prefix}:{{"
+        if not key.startswith(head):
+            return None
+        site, sep, rest = key[len(head):].partition("}:")
+        return (site, rest) if sep and site else None
+
     # per-site keys
     def _site(self, site: str, *parts: str) -> str:
         return ":".join((f"{self.prefix}:{{{site}}}", *parts))
@@ -231,3 +251,26 @@ class Keys:
     def site_pattern(self, site: str) -> str:
         """SCAN pattern matching every key of one site (for purge)."""
         return self._site(site, "*")
+
+    def merge_markers_pattern(self, source: str) -> str:
+        """SCAN pattern of the merge progress hashes and scratch keys that name `source`,
+        in whatever target's slot they lie (for purge)."""
+        return f"{self.prefix}:{{*}}:merge*:{source}"
+
+    def deleted(self, site: str) -> str:
+        """Tombstone of a site deleted without purge: JSON {deleted_at, settings}; the id
+        cannot be created again while it exists (its data is kept)."""
+        return self._site(site, "deleted")
+
+    # Keys of earlier layouts, read only by the migrations (service/store/migrations).
+    def v1_pages(self, site: str) -> str:
+        """Layout 1 (v0.1.0): hash path -> all-time views."""
+        return self._site(site, "pages")
+
+    def v1_titles(self, site: str) -> str:
+        """Layout 1: hash path -> last title seen."""
+        return self._site(site, "titles")
+
+    def v1_top(self, site: str, period: str) -> str:
+        """Layout 1: sorted set path -> views in one day, week, month or year."""
+        return self._site(site, "top", period)

@@ -138,6 +138,12 @@ def forget_alias(store: Store, alias: str, target: str) -> None:
         store.redis.srem(store.keys.aliases(target), alias)
 
 
+def relist_alias(store: Store, alias: str, target: str) -> None:
+    """The target lists `alias` again (a deleted alias was restored)."""
+    with store.guard("merge"):
+        store.redis.sadd(store.keys.aliases(target), alias)
+
+
 Step = Callable[[str], None]
 
 

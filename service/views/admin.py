@@ -74,7 +74,7 @@ def put_site(site_id: str) -> Response:
 @bp.delete("/sites/<site_id>")
 @admin_required
 def delete_site(site_id: str) -> Response:
-    """Remove the site; `?purge=true` erases all its data too."""
+    """Delete the site, its data kept and its id taken; `?purge=1` erases every key of it."""
     purge = request.args.get("purge", "").lower() in ("1", "true", "yes")
     sites.delete_site(get_store(), site_id, purge=purge)
     return Response(status=204)
