@@ -129,4 +129,4 @@ def metrics_view() -> Response:
         base = REGISTRY
     online = CollectorRegistry()
     online.register(OnlineCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
-    return Response(generate_latest(base) + generate_latest(online), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(base) + generate_latest(online), content_type=CONTENT_TYPE_LATEST)

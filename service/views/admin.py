@@ -144,14 +144,20 @@ def _wants_csv() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
+# The report's CSV speaks the report's language; a BOM lets Excel read it as UTF-8.
+REPORT_CSV_HEADER = ["Ngày", "Lượt truy cập", "Lượt xem trang", "Khách (ước tính)"]
+
+
 def _report_response(report: reports.Report) -> Response:
     """The workbook, or the daily rows as CSV with Accept: text/csv."""
     if _wants_csv():
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=["date", "visits", "pageviews", "uniques"])
-        writer.writeheader()
-        writer.writerows(report.days)
-        response = Response(out.getvalue(), mimetype="text/csv")
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow(REPORT_CSV_HEADER)
+        writer.writerows([day["date"], day["visits"], day["pageviews"], day["uniques"]]
+                         for day in report.days)
+        response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
         extension = "csv"
     else:
         response = Response(workbook.render(report), mimetype=workbook.MIMETYPE)
