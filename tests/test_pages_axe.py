@@ -55,9 +55,11 @@ def _violations(page: Page) -> list[tuple[str, str, list[str]]]:
 
 
 # The elements that stick out on the right, for the failure message.
-WIDEST = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >
-  document.documentElement.clientWidth + 1 && !e.closest('.scroll')).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' +
-  e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+WIDEST = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+    && !e.closest('.scroll')).slice(0, 5)
+  .map(e => e.tagName + '#' + e.id + '.' + e.className + ' '
+    + Math.round(e.getBoundingClientRect().right))"""
 
 
 def _fits(page: Page, width: int) -> bool:

@@ -15,7 +15,8 @@ def register(sub: Any) -> None:
     poll = sub.add_parser("poll", help="manage a site's polls")
     poll_sub = poll.add_subparsers(dest="action", required=True)
     poll_sub.add_parser("list", help="list a site's polls").add_argument("site", help="the site id")
-    create = poll_sub.add_parser("create", help="create a poll (a site's first poll becomes current)")
+    create = poll_sub.add_parser(
+        "create", help="create a poll (a site's first poll becomes current)")
     create.add_argument("site", help="the site id")
     create.add_argument("--question", required=True, help="the question, 1-300 characters")
     create.add_argument("--option", action="append", required=True,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, send_from_directory, url_for
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.views.headers import demo_policy
 
 bp = Blueprint("pages", __name__)
+FAVICON = (Path(__file__).parent.parent / "static" / "favicon.ico").read_bytes()
 
 
 @bp.get("/")
@@ -40,6 +43,6 @@ def privacy() -> Response:
 @bp.get("/favicon.ico")
 def favicon() -> BaseResponse:
     """The service's icon (browsers ask for it on every page; a 404 would fill the logs)."""
-    response = send_from_directory(current_app.static_folder or "static", "favicon.ico",
-                                   mimetype="image/x-icon", max_age=86400)
+    response = Response(FAVICON, mimetype="image/x-icon")
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
