@@ -111,6 +111,11 @@ def test_every_admin_section_is_axe_clean_and_fits(service: tuple[str, Any],
             page.wait_for_load_state("networkidle")
             assert (name, _violations(page)) == (name, [])
             assert _fits(page, width), (name, page.evaluate(WIDEST))
+        # the browser checks `pattern` with the v flag: it must compile under it
+        assert page.evaluate("""() => {
+          for (const input of document.querySelectorAll('input[pattern]'))
+            new RegExp('^(?:' + input.pattern + ')$', 'v');
+          return document.querySelectorAll('input[pattern]').length; }""") >= 1
         assert errors == []
     finally:
         context.close()
