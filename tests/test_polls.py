@@ -59,7 +59,7 @@ def tally(store: Store) -> dict[str, str]:
     return result
 
 
-def test_current_poll_has_the_contract_fields(client: FlaskClient, poll: dict[str, Any]) -> None:
+def test_current_poll_has_the_documented_fields(client: FlaskClient, poll: dict[str, Any]) -> None:
     response = client.get(f"{BASE}/current")
     body = response.get_json()
     assert response.headers["Cache-Control"] == "no-store"
