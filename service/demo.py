@@ -1,15 +1,22 @@
-"""The demo site: the seed portal page's hotline box, visit box and poll."""
+"""The demo: the seed portal page's hotline box, visit box and poll, a second portal and a
+group of both, so every page of the service can be seen after `make run`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from service import hotlines, polls, sites
+from service import figures, groups, hotlines, polls, sites
 from service.errors import Conflict
 from service.store import Store
 
 DEMO_SITE = "demo"
 DEMO_PATH = "/demo"  # the demo portal page, served by the service itself
+SECOND_SITE = "demo-2"
+DEMO_GROUP = "demo"
+# The seed portal's old counter ("Lượt truy cập trong tuần: 47519 ... Tổng số truy cập:
+# 12380046"), imported as baselines so the demo's counter reads like the seed page.
+SEED_VISITS = {"week": 47_519, "month": 106_288, "year": 1_754_427, "total": 12_380_046}
+SECOND_VISITS = {"week": 8_214, "month": 19_530, "year": 301_877, "total": 2_004_315}
 
 
 def origins_for(public_url: str | None, port: int) -> list[str]:
@@ -22,16 +29,22 @@ def origins_for(public_url: str | None, port: int) -> list[str]:
 
 
 def install(store: Store, origins: list[str] | None = None) -> None:
-    """Create (or refresh) the demo site; keeps counts that already exist.
+    """Create (or refresh) the demo sites and group; keeps counts that already exist.
 
     With `origins` (the service's own), the demo page's paths are verified against the demo
     page the service serves, like a real portal's.
     """
-    settings: dict[str, object] = {"name": "Cổng TTĐT Quận Thanh Xuân (demo)",
-                                   "public_stats": True}
+    now = datetime.now(UTC)
+    settings: dict[str, object] = {"name": "Cổng TTĐT Quận Thanh Xuân", "public_stats": True}
     if origins is not None:
         settings["origins"] = origins
     site, _ = sites.put_site(store, DEMO_SITE, settings)
+    figures.set_baselines(store, site, {"visits": SEED_VISITS}, now=now)
+    second, _ = sites.put_site(store, SECOND_SITE, {"name": "Cổng TTĐT Phường Thanh Xuân Trung",
+                                                    "public_stats": True})
+    figures.set_baselines(store, second, {"visits": SECOND_VISITS}, now=now)
+    groups.put_group(store, DEMO_GROUP, {"name": "Quận Thanh Xuân (minh hoạ)",
+                                         "sites": [DEMO_SITE, SECOND_SITE]})
     office_hours = {day: [["07:30", "11:30"], ["13:30", "17:00"]]
                     for day in ("mon", "tue", "wed", "thu", "fri")}
     hotlines.replace(store, site, {"title": hotlines.DEFAULT_TITLE, "hotlines": [
@@ -55,7 +68,7 @@ def install(store: Store, origins: list[str] | None = None) -> None:
         "results": "always",
     }
     try:
-        polls.create(store, site, poll, now=datetime.now(UTC))
+        polls.create(store, site, poll, now=now)
     except Conflict:
         pass  # already there, with its votes
     polls.set_current(store, site, {"poll": poll["id"]})

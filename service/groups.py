@@ -199,6 +199,8 @@ def public_page(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]
         "poll": None,
         "ratings": rating_summary.sum_public([part["ratings"] for part in parts]),
         "imported": sum(int(part["imported"]) for part in parts),
+        "imported_periods": {period: sum(int(part["imported_periods"][period]) for part in parts)
+                             for period in parts[0]["imported_periods"]},
         "month": parts[0]["month"],
         "timezone": member_sites[0].timezone,
         "origins": list(dict.fromkeys(o for site in member_sites for o in site.origins)),

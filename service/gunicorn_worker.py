@@ -21,7 +21,7 @@ from typing import Any
 from gunicorn.workers.gthread import ThreadWorker
 
 # From the accept, or from the first byte of the next request on a kept-alive connection;
-# the README and CONTRACT.md section 7 promise 10 s.
+# docs/operations.md ("Slow clients") promises 10 s.
 REQUEST_SECONDS = 10.0
 # Beyond these the loop stops collecting and lets gunicorn and the app answer (431/413):
 # the app refuses bodies over 64 KiB (MAX_CONTENT_LENGTH) without reading them.

@@ -24,7 +24,7 @@ def access_line(method: str, route: str, status: int, seconds: float,
 
     Called by service.metrics's one after_request hook, which has the route and duration at
     hand. A plain write of one whole line: the logging module cost more than the rest of a
-    /healthz request (see README, Benchmark); sys.stdout is looked up per call.
+    /healthz request (see docs/benchmarks.md); sys.stdout is looked up per call.
     """
     site_json = json.dumps(site) if isinstance(site, str) and SITE_ID_RE.match(site) else "null"
     sys.stdout.write(

@@ -134,4 +134,6 @@ def metrics_view() -> Response:
         base = REGISTRY
     online = CollectorRegistry()
     online.register(OnlineCollector(current_app._get_current_object()))  # type: ignore[attr-defined]
-    return Response(generate_latest(base) + generate_latest(online), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST names its charset already
+    return Response(generate_latest(base) + generate_latest(online),
+                    content_type=CONTENT_TYPE_LATEST)

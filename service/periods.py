@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 # Time-bucketed keys live this long after their period ends, so late readers still find them.
 GRACE_SECONDS = 2 * 86400
+# The zone of timestamps that belong to no site (tokens): a site's default zone too.
+SERVICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from service.errors import Conflict, Invalid, NotFound
 from service.ids import is_slug, slug
-from service.periods import ms
+from service.periods import local_iso, ms
 from service.sites import Site
 from service.store import Store
 from service.store import polls as db
@@ -18,7 +19,8 @@ MAX_OPTIONS = 20
 EDITABLE = ("question", "options", "multiple", "max_choices", "opens_at", "closes_at",
             "results", "status")
 
-def _instant(value: Any, name: str) -> str | None:
+def _instant(value: Any, name: str, tz: ZoneInfo) -> str | None:
+    """An ISO 8601 time with any offset, written back in the site's offset."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -29,7 +31,7 @@ def _instant(value: Any, name: str) -> str | None:
         raise Invalid(f"{name} must be an ISO 8601 time with offset") from None
     if parsed.tzinfo is None:
         raise Invalid(f"{name} needs a timezone offset, e.g. +07:00")
-    return parsed.isoformat()
+    return local_iso(parsed, tz)
 
 
 def _options(value: Any) -> list[dict[str, str]]:
@@ -53,7 +55,7 @@ def _options(value: Any) -> list[dict[str, str]]:
     return out
 
 
-def _check(definition: dict[str, Any]) -> dict[str, Any]:
+def _check(definition: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
     """Fill derived fields and check the whole definition."""
     question = definition.get("question")
     if not isinstance(question, str) or not 1 <= len(" ".join(question.split())) <= 300:
@@ -74,7 +76,7 @@ def _check(definition: dict[str, Any]) -> dict[str, Any]:
     if definition.get("results") not in RESULTS:
         raise Invalid("results must be always, after_vote or after_close")
     for name in ("opens_at", "closes_at"):
-        definition[name] = _instant(definition.get(name), name)
+        definition[name] = _instant(definition.get(name), name, tz)
         at = definition[name]
         definition[name.replace("_at", "_ms")] = ms(datetime.fromisoformat(at)) if at else None
     if definition["opens_ms"] and definition["closes_ms"] \
@@ -100,10 +102,11 @@ def create(store: Store, site: Site, body: Any, *, now: datetime) -> dict[str, A
         "multiple": body.get("multiple", False), "max_choices": body.get("max_choices"),
         "opens_at": body.get("opens_at"), "closes_at": body.get("closes_at"),
         "results": body.get("results", "always"),
-        "created": now.replace(microsecond=0).isoformat(),
-    })
+        "created": local_iso(now, site.tz),
+    }, site.tz)
     if not db.create(store, site.id, poll_id, definition, ms(now)):
         raise Conflict(f"poll {poll_id} exists")
+    db.set_current_if_none(store, site.id, poll_id)  # a site's first poll is its current one
     return definition
 
 
@@ -201,7 +204,7 @@ def update(store: Store, site: Site, poll_id: str, body: Any, *, now: datetime) 
             definition["max_choices"] = None
         wanted = body.get("status")
         if wanted == "closed":
-            definition["closes_at"] = now.isoformat()
+            definition["closes_at"] = local_iso(now, site.tz)
         elif wanted == "open":
             if definition.get("opens_ms") and definition["opens_ms"] > ms(now):
                 definition["opens_at"] = None
@@ -209,7 +212,7 @@ def update(store: Store, site: Site, poll_id: str, body: Any, *, now: datetime) 
                 definition["closes_at"] = None
         elif wanted is not None:
             raise Invalid("status must be open or closed")
-        return _check(definition)
+        return _check(definition, site.tz)
 
     db.update(store, site.id, poll, change)
 

@@ -36,7 +36,7 @@ _INT_RANGES = {
 
 @dataclass(frozen=True)
 class Site:
-    """A site's settings; every field has the contract's default."""
+    """A site's settings; every field has its documented default (OpenAPI `Site`)."""
 
     id: str
     name: str = ""

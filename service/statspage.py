@@ -1,7 +1,7 @@
 """The public statistics page's content: figures, the last 30 days and 12 months as bar
 charts (geometry computed here, so the page needs no JavaScript), the month's top pages,
-the current poll's visible results, the share of useful ratings of information and how much
-of the total was imported."""
+the current poll's visible results, the share of useful ratings of information and, per
+period, how much was imported from the portal's old counter and how much measured."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ class Chart:
         """Sum of the bars."""
         return sum(bar.value for bar in self.bars)
 
+    @property
+    def top(self) -> int:
+        """The largest bar (at least 1): the scale of the phone layout's horizontal bars."""
+        return max([bar.value for bar in self.bars] + [1])
+
 
 def chart(rows: list[tuple[str, str, int]], step: float) -> Chart:
     """Bars for (label, long label, value) rows, scaled to the largest value."""
@@ -83,7 +88,7 @@ def page(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
         months.append((label, label, sums.get(month, 0)))
     days = [(f"{d['date'][8:]}/{d['date'][5:7]}",
              f"{d['date'][8:]}/{d['date'][5:7]}/{d['date'][:4]}", d["visits"]) for d in last30]
-    imported = figures.counters(store, site, now=now)["imported"]["visits"]["total"]
+    imported_periods = dict(figures.counters(store, site, now=now)["imported"]["visits"])
     poll = None
     try:
         definition, tally = polls.load(store, site, "current")
@@ -102,7 +107,8 @@ def page(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
         "months": chart(months, 64),
         "top_pages": pages.top_of(store, site, periods_of(now, site.tz).month, TOP_PAGES),
         "poll": poll,
-        "imported": imported,
+        "imported": imported_periods["total"],
+        "imported_periods": imported_periods,
         "month": today.strftime("%Y-%m"),
         "ratings": ratings.public_summary(store, site, now),
     }

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from service.errors import Conflict, Invalid, NotFound
+from service.periods import SERVICE_TZ, local_iso
 from service.sites import SITE_ID_RE
 from service.store import Store
 from service.store import tokens as db
@@ -49,7 +50,7 @@ def create(store: Store, name: str, sites: list[str], *, now: datetime) -> str:
             raise Invalid(f"invalid site id: {site[:64]}")
     secret = "pw_" + secrets.token_urlsafe(32)
     record = {"sha256": _digest(secret), "sites": sorted(set(scope)),
-              "created": now.replace(microsecond=0).isoformat()}
+              "created": local_iso(now, SERVICE_TZ)}
     if not db.add(store, name, record):
         raise Conflict(f"a token named {name} exists")
     return secret

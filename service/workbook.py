@@ -211,11 +211,16 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def csv_text(fieldnames: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """Rows as CSV with a header line, every value made safe by `csv_cell`."""
+def csv_text(fieldnames: Sequence[str], rows: Iterable[Mapping[str, Any]],
+             header: Sequence[str] | None = None) -> str:
+    """Rows as CSV with a header line (the field names, or `header`'s labels), every value
+    made safe by `csv_cell`."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(fieldnames), extrasaction="ignore")
-    writer.writeheader()
+    if header is None:
+        writer.writeheader()
+    else:
+        csv.writer(out).writerow([csv_cell(label) for label in header])
     writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 

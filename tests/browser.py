@@ -73,7 +73,7 @@ class HostPages:
 
 
 def portal(service: str, *, title: str = "Tin tức", attrs: str = "", widgets: str = "") -> str:
-    """A host page with the contract's snippet."""
+    """A host page with README's embed snippet."""
     body = widgets or (
         '<div data-pw-widget="counter"></div>\n'
         '<div data-pw-widget="views"></div>\n'

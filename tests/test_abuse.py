@@ -71,7 +71,7 @@ def test_junk_paths_cannot_fill_redis(client: FlaskClient, store: Store,
     with redis_server.client() as r:
         assert r.zcard("pw:{junk}:pv") == 200
     per_page = _per_page_bytes(redis_server, "junk") / 200
-    assert per_page <= 4096, per_page  # the contract's bound, with the worst input
+    assert per_page <= 4096, per_page  # the bound docs/design.md states, with the worst input
 
     before = _key_sizes(redis_server)
     flood(200, 400)  # twice the table again: each new path takes a least-viewed one's place

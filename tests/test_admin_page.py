@@ -55,6 +55,7 @@ def test_admin_sees_only_its_sites_and_the_figures(admin: tuple[Page, str, objec
 
 def test_admin_edits_hotlines_polls_and_baselines(admin: tuple[Page, str, object]) -> None:
     page, _, store = admin
+    page.click("#nav >> text=Đường dây nóng")
     page.fill("#hotline-form [name=label]", "Tiếp công dân")
     page.fill("#hotline-form [name=number]", "024.62933647")
     page.click("text=Thêm số")
@@ -73,16 +74,24 @@ def test_admin_edits_hotlines_polls_and_baselines(admin: tuple[Page, str, object
     page.fill("#hotline-form [name=number]", "024.38585652")
     page.click("#hotline-submit")
 
+    page.click("#nav >> text=Bình chọn")
     page.fill("#poll-form [name=question]", "Bạn thấy cổng thế nào?")
     page.fill("#poll-form [name=options]", "Tốt\nChưa tốt")
     page.click("text=Tạo bình chọn")
     page.locator(".poll").first.wait_for()
+    # the site's first poll is its current one, and the page marks it
+    expect(page.locator(".poll.current")).to_contain_text("Bình chọn hiện tại")
     page.click(".poll >> text=Đóng")
     expect(page.locator(".poll").first).to_contain_text("đã đóng")
+    expect(page.locator("#msg")).to_have_text("Đã đóng bình chọn.")
 
+    page.click("#nav >> text=Cài đặt")
     page.fill("#baseline-form [name=total]", "12380046")
     page.click("text=Lưu số liệu ban đầu")
+    expect(page.locator("#msg")).to_have_text("Đã lưu số liệu ban đầu.")
+    page.click("#nav >> text=Tổng quan")
     expect(page.locator("#stats tbody")).to_contain_text("12.380.052")
+    expect(page.locator("#stats tbody")).to_contain_text("chuyển từ bộ đếm cũ")
 
 
 def test_admin_page_cannot_be_framed(client: object) -> None:
@@ -92,6 +101,7 @@ def test_admin_page_cannot_be_framed(client: object) -> None:
 
 def test_admin_moderates_top_pages(admin: tuple[Page, str, object]) -> None:
     page, _, store = admin
+    page.click("#nav >> text=Trang xem nhiều")
     rows = page.locator("#pages tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("/")
@@ -109,4 +119,5 @@ def test_admin_moderates_top_pages(admin: tuple[Page, str, object]) -> None:
                      now=datetime.now(UTC)) == []  # hidden from the public list
     page.once("dialog", lambda d: d.accept())
     rows.first.get_by_role("button", name="Xoá").click()
-    expect(page.locator("#pages-msg")).to_contain_text("Chưa có trang nào")
+    expect(page.locator("#pages-msg")).to_contain_text("Đã xoá số liệu của /")
+    expect(page.locator("#pages tbody")).to_contain_text("Chưa có trang nào")

@@ -47,6 +47,7 @@ def admin(app: Flask, browser: Browser) -> Iterator[Page]:
 
 
 def test_the_sources_panel_shows_each_period(admin: Page) -> None:
+    admin.click("#nav >> text=Nguồn truy cập")
     rows = admin.locator("#sources tbody tr")
     expect(rows).to_have_count(5)
     expect(rows.nth(1)).to_contain_text("Công cụ tìm kiếm")
@@ -62,6 +63,7 @@ def test_the_sources_panel_shows_each_period(admin: Page) -> None:
 
 def test_the_report_button_downloads_the_workbook(admin: Page) -> None:
     month = datetime.now(sites.Site(id="x").tz).strftime("%Y-%m")
+    admin.click("#nav >> text=Báo cáo")
     with admin.expect_download() as info:
         admin.click("text=Tải báo cáo")
     download = info.value

@@ -91,3 +91,67 @@ def test_demo_creates_the_seed_sites_content(cli: object, store: Store) -> None:
     assert {h["group"] for h in box["hotlines"]} == {"UBND Quận"}
     definition, _ = polls.load(store, site, "current")
     assert definition["question"] == "Khả năng đáp ứng thông tin của Cổng TTĐT ?"
+
+
+def test_demo_makes_a_group_whose_counter_reads_like_the_seed_page(
+        cli: object, store: Store) -> None:
+    run = cli  # type: ignore[assignment]
+    code, out, _ = run("demo")
+    assert code == 0
+    for address in ("/demo", "/admin/", "/stats/demo", "/stats/groups/demo",
+                    "token create --name"):
+        assert address in out
+    from datetime import UTC, datetime
+
+    from service import groups, sites, visits
+
+    site = sites.get_site(store, "demo", cached=False)
+    stats = visits.read_stats(store, site, now=datetime.now(UTC))
+    assert stats["visits"]["week"] >= 47_519
+    assert stats["visits"]["month"] >= 106_288
+    assert stats["visits"]["year"] >= 1_754_427
+    assert stats["visits"]["total"] >= 12_380_046
+    group = groups.get_group(store, "demo")
+    assert list(group.sites) == ["demo", "demo-2"]
+    assert "(demo)" not in site.name
+
+
+def test_a_sites_first_poll_becomes_current_and_the_next_does_not(cli: object) -> None:
+    run = cli  # type: ignore[assignment]
+    assert run("site", "create", "thanhxuan")[0] == 0
+    assert run("poll", "create", "thanhxuan", "--question", "Một?", "--option", "A",
+               "--option", "B", "--id", "mot")[0] == 0
+    assert run("poll", "create", "thanhxuan", "--question", "Hai?", "--option", "A",
+               "--option", "B", "--id", "hai")[0] == 0
+    code, out, _ = run("poll", "show", "thanhxuan", "current")
+    assert code == 0 and json.loads(out)["id"] == "mot"
+
+
+def test_poll_times_are_written_in_the_sites_offset(cli: object) -> None:
+    run = cli  # type: ignore[assignment]
+    assert run("site", "create", "thanhxuan")[0] == 0
+    code, out, _ = run("poll", "create", "thanhxuan", "--question", "Một?", "--option", "A",
+                       "--option", "B", "--closes-at", "2030-01-01T00:00:00+00:00")
+    assert code == 0
+    poll = json.loads(out)
+    assert poll["created"].endswith("+07:00")
+    assert poll["closes_at"] == "2030-01-01T07:00:00+07:00"
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    import argparse
+
+    from service.cli import build_parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{path} {action.dest}")
+
+    walk(build_parser(), "portal-widgets")
+    assert missing == []

@@ -236,7 +236,7 @@ def test_the_group_report(client: FlaskClient, store: Store, root: str) -> None:
     assert csv.headers["Content-Disposition"] == (
         f'attachment; filename="bao-cao-hanoi-{month}.csv"')
     rows = csv.get_data(as_text=True).splitlines()
-    assert rows[0] == "date,visits,pageviews,uniques"
+    assert rows[0] == "\ufeffNgày,Lượt truy cập,Lượt xem trang,Khách (ước tính)"
     assert sum(int(r.split(",")[1]) for r in rows[1:]) == 3
     xlsx = client.get("/api/v1/admin/groups/hanoi/report", headers=auth(root))
     assert xlsx.status_code == 200

@@ -152,7 +152,8 @@ def test_privacy_page_in_both_languages(client: FlaskClient) -> None:
     html = client.get("/privacy").get_data(as_text=True)
     assert "Nghị định 13/2023/NĐ-CP" in html
     assert "never store or log a raw IP address" in html
-    assert "portal-widgets site delete SITE --purge" in html
+    assert "xoá toàn bộ dữ liệu của cổng" in html  # erasure, said without an operator command
+    assert "erase all of that portal's data" in html
 
 
 def test_metrics_token_protects_metrics(redis_server: object) -> None:

@@ -80,6 +80,7 @@ def test_the_admin_group_view_and_a_confirmed_merge(province: tuple[str, Any],
     page.fill("#token", secret)
     page.click("text=Đăng nhập")
     page.locator("#app").wait_for()
+    page.click("#nav >> text=Nhóm và gộp cổng")
     section = page.locator("#provinces")
     expect(section).to_be_visible()
     rows = page.locator("#group-sites tbody tr")
@@ -90,6 +91,11 @@ def test_the_admin_group_view_and_a_confirmed_merge(province: tuple[str, Any],
     # a link opens the site in the main view
     rows.nth(1).locator("a").click()
     expect(page.locator("#site")).to_have_value("khuongmai")
+    expect(page.locator("#overview")).to_be_visible()
+    page.click("#nav >> text=Nhóm và gộp cổng")
+    # nothing is preselected: the operator picks both sites
+    expect(page.locator("#merge-source")).to_have_value("")
+    expect(page.locator("#merge-target")).to_have_value("")
 
     dialogs: list[str] = []
 
@@ -119,3 +125,4 @@ def test_a_site_scoped_admin_sees_no_province_section(province: tuple[str, Any],
     page.locator("#app").wait_for()
     page.wait_for_timeout(300)
     expect(page.locator("#provinces")).to_be_hidden()
+    expect(page.locator("#nav-provinces")).to_be_hidden()

@@ -133,10 +133,12 @@ def test_the_route_answers_a_named_workbook_or_csv(client: FlaskClient, store: S
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="bao-cao-thanhxuan-{today.year}.csv"'
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel reads the diacritics
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
     assert len(rows) == today.timetuple().tm_yday
-    assert rows[-1] == {"date": today.isoformat(), "visits": "1", "pageviews": "1",
-                        "uniques": "1"}
+    assert rows[-1] == {"Ngày": today.isoformat(), "Lượt truy cập": "1",
+                        "Lượt xem trang": "1", "Khách (ước tính)": "1"}
 
 
 @pytest.mark.parametrize("query", ["month=2026-13", "month=26-11", "month=2026-1",

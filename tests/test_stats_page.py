@@ -135,3 +135,30 @@ def test_readable_without_javascript_on_a_phone(app: Flask, browser: Browser) ->
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360
             context.close()
+
+
+def test_each_period_says_how_much_was_imported_and_how_much_measured(
+        client: FlaskClient, store: Store) -> None:
+    site = _publish(store, baseline=False)
+    figures.set_baselines(store, site, {"visits": {"month": 106288, "total": 12380046}},
+                          now=datetime.now(UTC))
+    html = client.get("/stats/thanhxuan").get_data(as_text=True)
+    month = visits.read_stats(store, site, now=datetime.now(UTC))["visits"]["month"] - 106288
+    assert f"106.288 chuyển từ bộ đếm cũ + {month} đo được" in html
+    assert "12.380.046 chuyển từ bộ đếm cũ + 9 đo được" in html
+    assert html.count('class="split"') == 2  # today, week and year have nothing imported
+    assert "Biểu đồ chỉ gồm lượt truy cập đo được" in html
+    assert "giờ Việt Nam" in html and "Asia/Ho_Chi_Minh" not in html
+    assert html.count('<svg class="hbars"') == 2  # the phone layout of both charts
+
+
+def test_english_counts_one_view_and_many_views(client: FlaskClient, store: Store) -> None:
+    site, _ = sites.put_site(store, "thanhxuan", {"public_stats": True})
+    now = datetime.now(UTC)
+    visits.record_hit(store, site, visitor="a", path="/mot", title="One", now=now)
+    for name in ("b", "c"):
+        visits.record_hit(store, site, visitor=name, path="/hai", title="Two", now=now)
+    html = client.get("/stats/thanhxuan?lang=en").get_data(as_text=True)
+    assert '<span class="views">1 view</span>' in html
+    assert '<span class="views">2 views</span>' in html
+    assert "Vietnam time" in html

@@ -14,23 +14,31 @@ def register(sub: Any) -> None:
     """Add the poll commands."""
     poll = sub.add_parser("poll", help="manage a site's polls")
     poll_sub = poll.add_subparsers(dest="action", required=True)
-    poll_sub.add_parser("list").add_argument("site")
-    create = poll_sub.add_parser("create")
-    create.add_argument("site")
-    create.add_argument("--question", required=True)
+    poll_sub.add_parser("list", help="list a site's polls").add_argument("site", help="the site id")
+    create = poll_sub.add_parser(
+        "create", help="create a poll (a site's first poll becomes current)")
+    create.add_argument("site", help="the site id")
+    create.add_argument("--question", required=True, help="the question, 1-300 characters")
     create.add_argument("--option", action="append", required=True,
                         help="an option label (repeat, 2-20)")
-    create.add_argument("--multiple", action="store_true")
-    create.add_argument("--max-choices", dest="max_choices", type=int)
+    create.add_argument("--multiple", action="store_true", help="readers may tick several options")
+    create.add_argument("--max-choices", dest="max_choices", type=int, metavar="N",
+                        help="with --multiple: at most N options (default all)")
     create.add_argument("--results", default="always",
-                        choices=("always", "after_vote", "after_close"))
-    create.add_argument("--opens-at", dest="opens_at", help="ISO 8601 with offset")
-    create.add_argument("--closes-at", dest="closes_at", help="ISO 8601 with offset")
-    create.add_argument("--id")
-    for action in ("show", "close", "open", "reset", "current", "delete"):
-        one = poll_sub.add_parser(action)
-        one.add_argument("site")
-        one.add_argument("poll")
+                        choices=("always", "after_vote", "after_close"),
+                        help="when readers see the results (default always)")
+    create.add_argument("--opens-at", dest="opens_at",
+                        help="ISO 8601 with offset, e.g. 2026-12-01T08:00:00+07:00")
+    create.add_argument("--closes-at", dest="closes_at",
+                        help="ISO 8601 with offset, e.g. 2026-12-31T17:00:00+07:00")
+    create.add_argument("--id", help="the poll id (a-z, 0-9, -); default from the question")
+    for action, text in (("show", "print a poll and its votes"), ("close", "close a poll now"),
+                         ("open", "open a poll again"), ("reset", "zero a poll's votes"),
+                         ("current", "make the poll the one `current` shows"),
+                         ("delete", "delete a poll")):
+        one = poll_sub.add_parser(action, help=text)
+        one.add_argument("site", help="the site id")
+        one.add_argument("poll", help="the poll id (or `current`)")
     poll.set_defaults(func=cmd_poll)
 
 

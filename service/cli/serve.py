@@ -42,10 +42,11 @@ MAX_BACKOFF_SECONDS = 30.0
 def register(sub: Any) -> None:
     """Add the serve command."""
     serve = sub.add_parser("serve", help="run the service under gunicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int)
-    serve.add_argument("--threads", type=int)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, help="gunicorn processes (default PW_WORKERS or 2)")
+    serve.add_argument("--threads", type=int, help="threads per process (default PW_THREADS or 4)")
     serve.add_argument("--dev", action="store_true", help="allow a throw-away secret key")
     serve.add_argument("--migrate", action="store_true",
                        help="first bring data of an earlier release to this release's layout "

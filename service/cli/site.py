@@ -14,15 +14,24 @@ from service.cli.moving import cmd_site_move, register_site
 
 
 def _site_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("site")
-    parser.add_argument("--name")
-    parser.add_argument("--timezone")
-    parser.add_argument("--locale", choices=("vi", "en"))
-    parser.add_argument("--origin", action="append", help="allowed page origin (repeat)")
-    parser.add_argument("--online-window", dest="online_window_seconds", type=int)
-    parser.add_argument("--session-timeout", dest="session_timeout_seconds", type=int)
-    parser.add_argument("--dedupe", dest="pageview_dedupe_seconds", type=int)
-    parser.add_argument("--max-pages", dest="max_pages", type=int)
+    parser.add_argument("site", help="the site id: a-z, 0-9 and -, e.g. thanhxuan")
+    parser.add_argument("--name", help='the portal\'s name, e.g. "Cổng TTĐT Quận Thanh Xuân"')
+    parser.add_argument("--timezone",
+                        help="IANA zone of its calendar periods (default Asia/Ho_Chi_Minh)")
+    parser.add_argument("--locale", choices=("vi", "en"),
+                        help="language of its widgets and public page (default vi)")
+    parser.add_argument("--origin", action="append",
+                        help="a page origin allowed to count, e.g. https://thanhxuan.hanoi.gov.vn "
+                             "(repeat; the list replaces the old one; none: any origin)")
+    parser.add_argument("--online-window", dest="online_window_seconds", type=int,
+                        metavar="SECONDS", help='who counts as "Đang online" (default 300)')
+    parser.add_argument("--session-timeout", dest="session_timeout_seconds", type=int,
+                        metavar="SECONDS",
+                        help="idle time after which a page load is a new visit (default 1800)")
+    parser.add_argument("--dedupe", dest="pageview_dedupe_seconds", type=int, metavar="SECONDS",
+                        help="a reload within this time is not another pageview (default 600)")
+    parser.add_argument("--max-pages", dest="max_pages", type=int, metavar="N",
+                        help="paths tracked for per-page views (default 50000)")
     parser.add_argument("--public-stats", dest="public_stats",
                         action=argparse.BooleanOptionalAction,
                         help="serve the public statistics page /stats/SITE")
@@ -36,32 +45,36 @@ def register(sub: Any) -> None:
     """Add the site commands."""
     site = sub.add_parser("site", help="manage sites")
     site_sub = site.add_subparsers(dest="action", required=True)
-    for action in ("create", "update"):
-        _site_options(site_sub.add_parser(action))
-    site_sub.add_parser("list")
+    for action, text in (("create", "create a site (a portal)"),
+                         ("update", "change a site's settings; options not given stay")):
+        _site_options(site_sub.add_parser(action, help=text, description=text))
+    site_sub.add_parser("list", help="list the sites")
     delete = site_sub.add_parser(
         "delete", help="delete a site; its data is kept (and its id stays taken) unless --purge",
         description="Without --purge the site stops counting and answering, its data is kept "
                     "and the id cannot be created again (`site restore SITE` brings it back). "
                     "With --purge every key of the site is erased, also for a site deleted "
                     "earlier without it; the id is free again.")
-    delete.add_argument("site")
+    delete.add_argument("site", help="the site id")
     delete.add_argument("--purge", action="store_true",
                         help="erase all its data for good (figures, history, pages, polls, "
                              "hotlines, merge markers)")
     restore = site_sub.add_parser(
         "restore", help="bring back a site deleted without --purge, with all its data")
-    restore.add_argument("site")
-    show = site_sub.add_parser("show")
-    show.add_argument("site")
-    counters = site_sub.add_parser("set-counters", help="set imported baselines")
-    counters.add_argument("site")
+    restore.add_argument("site", help="the site id")
+    show = site_sub.add_parser("show", help="print a site's settings and figures as JSON")
+    show.add_argument("site", help="the site id")
+    counters = site_sub.add_parser(
+        "set-counters", help="set imported baselines (the old counter's figures)",
+        description="Set the figures imported from the portal's old counter. `total` always "
+                    "counts; today/week/month/year count only within the period they are set in.")
+    counters.add_argument("site", help="the site id")
     counters.add_argument("--json", required=True,
                           help='e.g. {"visits": {"total": 12380046}, "pageviews": {"total": 0}}')
     merge = site_sub.add_parser(
         "merge", help="merge SITE into TARGET: its figures move there, it becomes an alias")
-    merge.add_argument("site")
-    merge.add_argument("--into", required=True, metavar="TARGET")
+    merge.add_argument("site", help="the site that is merged away (becomes an alias)")
+    merge.add_argument("--into", required=True, metavar="TARGET", help="the site that stays")
     register_site(site_sub)
     site.set_defaults(func=cmd_site)
 

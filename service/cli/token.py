@@ -14,12 +14,12 @@ def register(sub: Any) -> None:
     """Add the token commands."""
     token = sub.add_parser("token", help="manage admin tokens")
     token_sub = token.add_subparsers(dest="action", required=True)
-    create = token_sub.add_parser("create")
-    create.add_argument("--name", required=True)
+    create = token_sub.add_parser("create", help="create a token; it is printed once, last line")
+    create.add_argument("--name", required=True, help="a name to list and revoke it by")
     create.add_argument("--site", action="append", help="limit to this site (repeat); default all")
-    token_sub.add_parser("list")
-    revoke = token_sub.add_parser("revoke")
-    revoke.add_argument("name")
+    token_sub.add_parser("list", help="list the tokens (never their secrets)")
+    revoke = token_sub.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("name", help="the token's name")
     token.set_defaults(func=cmd_token)
 
 

@@ -15,16 +15,20 @@
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     return node;
   }
-  function say(text, where) { $(where || 'group-msg').textContent = text; }
+  function say(text, where, error) { window.pwAdminSay(text, where || 'group-msg', error); }
+  function fail(where) { return function (e) { say(e.message, where, true); }; }
+  function label(s) { return window.pwSiteLabel({ id: s.id || s.site, name: s.name }); }
   function nameOf(id) {
     var found = sites.filter(function (s) { return s.id === id; })[0];
     return found ? found.name : id;
   }
+  // Numbers right-aligned, names left; the first cell of a totals row heads it.
   function row(cells, head) {
     var tr = el('tr');
     cells.forEach(function (c, i) {
       if (c instanceof Node) { var td = el('td'); td.appendChild(c); tr.appendChild(td); }
-      else tr.appendChild(el(i === 0 && head ? 'th' : 'td', c, i === 0 && head ? { scope: 'row' } : {}));
+      else if (i === 0 && head) tr.appendChild(el('th', c, { scope: 'row' }));
+      else tr.appendChild(el('td', c, { 'class': 'num' }));
     });
     return tr;
   }
@@ -33,6 +37,7 @@
     var select = $('site');
     select.value = id;
     select.dispatchEvent(new Event('change'));
+    location.hash = '#overview';
     select.focus();
   }
 
@@ -51,7 +56,7 @@
           [i === 0 ? fmt.format(g.online) : '']), true));
       });
       g.sites.forEach(function (s, i) {
-        var link = el('a', s.name + ' (' + s.site + ')', { href: '#site' });
+        var link = el('a', label(s), { href: '#overview' });
         link.addEventListener('click', function (ev) { ev.preventDefault(); openSite(s.site); });
         ranked.appendChild(row([String(i + 1), link].concat(
           PERIODS.map(function (p) { return fmt.format(s.visits[p]); }), [fmt.format(s.online)])));
@@ -64,11 +69,10 @@
 
   function loadGroups(selected) {
     return call('GET', '/groups').then(function (data) {
-      $('provinces').hidden = false;
       var select = $('group');
       select.textContent = '';
       data.groups.forEach(function (g) {
-        select.appendChild(el('option', g.name + ' (' + g.id + ')', { value: g.id }));
+        select.appendChild(el('option', label(g), { value: g.id }));
       });
       if (selected) select.value = selected;
       var members = {};
@@ -87,15 +91,18 @@
     var real = list.filter(function (s) { return !s.merged_into; });
     var source = $('merge-source'), target = $('merge-target'), member = $('group-form').elements.sites;
     [source, target, member].forEach(function (sel) { sel.textContent = ''; });
+    // The merge form preselects nothing: an operator picks both sites on purpose.
+    source.appendChild(el('option', '— chọn cổng nguồn —', { value: '' }));
+    target.appendChild(el('option', '— chọn cổng đích —', { value: '' }));
     real.forEach(function (s) {
       [source, target, member].forEach(function (sel) {
-        sel.appendChild(el('option', s.name + ' (' + s.id + ')', { value: s.id }));
+        sel.appendChild(el('option', label(s), { value: s.id }));
       });
     });
     var aliases = $('aliases');
     aliases.textContent = '';
     list.filter(function (s) { return s.merged_into; }).forEach(function (s) {
-      aliases.appendChild(el('li', s.name + ' (' + s.id + ') → ' + nameOf(s.merged_into) + ' (' + s.merged_into + ')'));
+      aliases.appendChild(el('li', label(s) + ' → ' + label({ id: s.merged_into, name: nameOf(s.merged_into) })));
     });
     if (!aliases.children.length) aliases.appendChild(el('li', 'Chưa có cổng nào được gộp.'));
   }
@@ -123,7 +130,7 @@
   }
 
   $('group').addEventListener('change', function () {
-    loadGroups($('group').value).catch(function (e) { say(e.message); });
+    loadGroups($('group').value).catch(fail());
   });
   $('group-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
@@ -131,19 +138,20 @@
     var members = Array.prototype.filter.call(f.sites.options, function (o) { return o.selected; })
       .map(function (o) { return o.value; });
     call('PUT', '/groups/' + f.id.value, { name: f.name.value, sites: members })
-      .then(function () { say('Đã lưu nhóm.'); return loadGroups(f.id.value); })
-      .catch(function (e) { say(e.message); });
+      .then(function () { say('Đã lưu nhóm «' + f.name.value + '».'); return loadGroups(f.id.value); })
+      .catch(fail());
   });
   $('group-delete').addEventListener('click', function () {
     var id = $('group').value;
     if (!id || !window.confirm('Xoá nhóm «' + id + '»? Các cổng vẫn giữ nguyên.')) return;
     call('DELETE', '/groups/' + id).then(function () { say('Đã xoá nhóm.'); return loadGroups(); })
-      .catch(function (e) { say(e.message); });
+      .catch(fail());
   });
   $('merge-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var source = $('merge-source').value, target = $('merge-target').value;
-    if (source === target) { say('Hãy chọn hai cổng khác nhau.', 'merge-msg'); return; }
+    if (!source || !target) { say('Hãy chọn cổng nguồn và cổng đích.', 'merge-msg', true); return; }
+    if (source === target) { say('Hãy chọn hai cổng khác nhau.', 'merge-msg', true); return; }
     confirmMerge(source, target).then(function (visits) {
       if (visits === null) return null;
       say('Đang gộp… (khoảng 6 giây)', 'merge-msg');
@@ -152,12 +160,16 @@
           fmt.format(r.moved.visits.total) + ' lượt truy cập đã chuyển.', 'merge-msg');
         return refresh($('group').value);
       });
-    }).catch(function (e) { say(e.message, 'merge-msg'); });
+    }).catch(fail('merge-msg'));
   });
 
   document.addEventListener('pw-admin-ready', function (ev) {
     token = ev.detail.token;
     fillSites(ev.detail.sites);
-    loadGroups().catch(function () { $('provinces').hidden = true; });
+    // Only a token for all sites may see groups: the menu item appears when the call succeeds.
+    loadGroups().then(function () {
+      $('nav-provinces').hidden = false;
+      if (location.hash === '#provinces') window.pwAdminShow('provinces');
+    }).catch(function () { $('provinces').hidden = true; $('nav-provinces').hidden = true; });
   });
 })();

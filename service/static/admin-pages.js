@@ -1,63 +1,98 @@
 // "Trang xem nhiều" panel of the admin page: hide a path from public top lists, set and lock
-// its title, or forget it. Loaded before admin.js, which announces the chosen site.
+// its title, forget it, see whether the portal confirmed it (its state) and ask for a check
+// now. Loaded before admin.js, which announces the chosen site.
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
   var fmt = new Intl.NumberFormat('vi-VN');
+  var STATES = { verified: 'Đã xác minh', unverified: 'Chưa xác minh', rejected: 'Bị từ chối' };
   var site = '', token = '';
 
-  function say(text) { $('pages-msg').textContent = text; }
+  function say(text, error) { window.pwAdminSay(text, 'pages-msg', error); }
   function call(method, query, body) {
     return window.pwAdminCall(token, method, '/sites/' + site + '/pages' + query, body);
   }
-  function cell(tr, text) {
+  function cell(tr, text, cls) {
     var td = document.createElement('td');
-    td.textContent = text;
+    if (text) td.textContent = text;
+    if (cls) td.className = cls;
     tr.appendChild(td);
     return td;
   }
-  function button(td, label, action) {
+  // A path breaks only after a "/" (never inside a word): a <wbr> after each slash.
+  function pathCell(tr, path) {
+    var td = cell(tr, '', 'path');
+    path.split('/').forEach(function (part, i, parts) {
+      td.appendChild(document.createTextNode(part + (i < parts.length - 1 ? '/' : '')));
+      if (i < parts.length - 1) td.appendChild(document.createElement('wbr'));
+    });
+    return td;
+  }
+  function button(td, label, name, action, done) {
     var b = document.createElement('button');
     b.type = 'button';
     b.textContent = label;
+    b.setAttribute('aria-label', name);
     b.addEventListener('click', function () {
-      Promise.resolve(action()).then(function (done) {
-        if (done !== false) { say('Đã cập nhật.'); load(); }
-      }).catch(function (e) { say(e.message); });
+      Promise.resolve(action()).then(function (result) {
+        if (result === false) return;
+        say(done);
+        load(true);
+      }).catch(function (e) {
+        say(e.message === 'not found' ? 'Máy chủ này chưa có chức năng này.' : 'Không thực hiện được: ' + e.message, true);
+      });
     });
     td.appendChild(b);
   }
 
-  function load() {
+  function load(keepMessage) {
     if (!site) return;
-    call('GET', '?period=' + $('pages-period').value + '&limit=50').then(function (data) {
-      var body = $('pages').querySelector('tbody');
-      body.textContent = '';
-      data.pages.forEach(function (p) {
-        var tr = document.createElement('tr');
-        cell(tr, p.path);
-        cell(tr, p.title || '');
-        cell(tr, fmt.format(p.views));
-        cell(tr, [p.hidden ? 'Đang ẩn' : 'Hiển thị', p.title_locked ? 'tiêu đề đã khoá' : '']
-          .filter(Boolean).join(', '));
-        var actions = cell(tr, '');
-        button(actions, p.hidden ? 'Hiện lại' : 'Ẩn', function () {
-          return call('PUT', '', { path: p.path, hidden: !p.hidden });
+    var state = $('pages-state').value;
+    call('GET', '?period=' + $('pages-period').value + '&limit=100' + (state ? '&state=' + state : ''))
+      .then(function (data) {
+        var body = $('pages').querySelector('tbody');
+        body.textContent = '';
+        // A server that does not know page states ignores the filter: filter here too.
+        var shown = data.pages.filter(function (p) { return !state || p.state === state; });
+        shown.forEach(function (p) {
+          var tr = document.createElement('tr');
+          pathCell(tr, p.path);
+          cell(tr, p.title || '', 'title');
+          cell(tr, fmt.format(p.views), 'num');
+          var flags = [];
+          if (p.state) flags.push(STATES[p.state] || p.state);
+          flags.push(p.hidden ? 'Đang ẩn' : 'Hiển thị');
+          if (p.title_locked) flags.push('tiêu đề đã khoá');
+          var st = cell(tr, flags.join(', '));
+          if (p.state) st.classList.add('state-' + p.state);
+          var actions = cell(tr, '');
+          button(actions, p.hidden ? 'Hiện lại' : 'Ẩn', (p.hidden ? 'Hiện lại ' : 'Ẩn ') + p.path, function () {
+            return call('PUT', '', { path: p.path, hidden: !p.hidden });
+          }, p.hidden ? 'Đã hiện lại ' + p.path + '.' : 'Đã ẩn ' + p.path + ' khỏi danh sách công khai.');
+          button(actions, 'Đổi tiêu đề', 'Đổi tiêu đề ' + p.path, function () {
+            var title = window.prompt('Tiêu đề mới (để trống để mở khoá):', p.title || '');
+            if (title === null) return false;
+            return call('PUT', '', { path: p.path, title: title.trim() ? title : null });
+          }, 'Đã lưu tiêu đề của ' + p.path + '.');
+          if (p.state !== undefined) {
+            button(actions, 'Kiểm tra ngay', 'Kiểm tra ngay ' + p.path, function () {
+              return call('POST', '/check', { path: p.path });
+            }, 'Đã yêu cầu kiểm tra ' + p.path + '; kết quả có sau ít phút.');
+          }
+          button(actions, 'Xoá', 'Xoá ' + p.path, function () {
+            if (!window.confirm('Xoá số liệu của ' + p.path + '? Tổng số truy cập không đổi.')) return false;
+            return call('DELETE', '?path=' + encodeURIComponent(p.path));
+          }, 'Đã xoá số liệu của ' + p.path + '.');
+          body.appendChild(tr);
         });
-        button(actions, 'Đổi tiêu đề', function () {
-          var title = window.prompt('Tiêu đề mới (để trống để mở khoá):', p.title || '');
-          if (title === null) return false;
-          return call('PUT', '', { path: p.path, title: title.trim() ? title : null });
-        });
-        button(actions, 'Xoá', function () {
-          if (!window.confirm('Xoá số liệu của ' + p.path + '? Tổng số truy cập không đổi.')) return false;
-          return call('DELETE', '?path=' + encodeURIComponent(p.path));
-        });
-        body.appendChild(tr);
-      });
-      if (!data.pages.length) say('Chưa có trang nào trong thời gian này.');
-      else say('');
-    }).catch(function (e) { say(e.message); });
+        if (!shown.length) {
+          var tr = document.createElement('tr');
+          cell(tr, state ? 'Không có trang nào ở tình trạng này.' : 'Chưa có trang nào trong thời gian này.')
+            .setAttribute('colspan', '5');
+          body.appendChild(tr);
+        }
+        if (!keepMessage) say('');
+      }).catch(function (e) { say('Không tải được danh sách trang: ' + e.message, true); });
   }
 
   document.addEventListener('pw:site', function (ev) {
@@ -65,5 +100,7 @@
     token = ev.detail.token;
     load();
   });
-  $('pages-period').addEventListener('change', load);
+  $('pages-period').addEventListener('change', function () { load(); });
+  $('pages-state').addEventListener('change', function () { load(); });
+  $('pages-filters').addEventListener('submit', function (ev) { ev.preventDefault(); });
 }());

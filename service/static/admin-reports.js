@@ -1,4 +1,4 @@
-// Admin page: "Nguồn truy cập" and "Tải báo cáo" (issue #18), beside admin.js. Reads the
+// Admin page: "Nguồn truy cập" and "Báo cáo", beside admin.js. Reads the
 // token admin.js keeps in sessionStorage and follows its site selector.
 (function () {
   'use strict';
@@ -11,6 +11,7 @@
     gov: 'Cổng, trang cơ quan nhà nước (.gov.vn)', other: 'Trang web khác'
   };
 
+  function say(text, error) { window.pwAdminSay(text, 'report-msg', error); }
   function token() { return sessionStorage.getItem('pw-admin-token') || ''; }
   function site() { return $('site').value; }
   function el(tag, text) {
@@ -41,8 +42,8 @@
           var th = el('th', LABELS[k]);
           th.setAttribute('scope', 'row');
           tr.appendChild(th);
-          tr.appendChild(el('td', fmt.format(n)));
-          tr.appendChild(el('td', total ? pct.format(n / total) : '–'));
+          tr.appendChild(el('td', fmt.format(n))).className = 'num';
+          tr.appendChild(el('td', total ? pct.format(n / total) : '–')).className = 'num';
           body.appendChild(tr);
         });
         var list = $('source-hosts');
@@ -64,10 +65,12 @@
 
   $('report-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
-    var f = ev.target.elements, kind = f.kind.value, value = kind === 'year' ? f.year.value : f.month.value;
-    if (!value) { $('report-msg').textContent = kind === 'year' ? 'Hãy nhập năm.' : 'Hãy chọn tháng.'; return; }
+    var f = ev.target.elements, kind = f.kind.value;
+    if (!/^[0-9]{4}$/.test(f.year.value)) { say('Hãy nhập năm, ví dụ ' + new Date().getFullYear() + '.', true); return; }
+    f.month.value = f.year.value + '-' + f.monthnum.value;
+    var value = kind === 'year' ? f.year.value : f.month.value;
     var csv = f.format.value === 'csv';
-    $('report-msg').textContent = 'Đang tạo báo cáo…';
+    say('Đang tạo báo cáo…');
     get('/sites/' + encodeURIComponent(site()) + '/report?' + kind + '=' + encodeURIComponent(value),
         csv ? 'text/csv' : null)
       .then(function (r) {
@@ -80,16 +83,17 @@
           a.click();
           a.remove();
           setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-          $('report-msg').textContent = 'Đã tải ' + name + '.';
+          say('Đã tải ' + name + '.');
         });
       })
-      .catch(function (e) { $('report-msg').textContent = 'Không tạo được báo cáo: ' + e.message; });
+      .catch(function (e) { say('Không tạo được báo cáo: ' + e.message, true); });
   });
 
   var now = new Date();
   var form = $('report-form').elements;
-  form.month.value = now.getFullYear() + '-' + (now.getMonth() < 9 ? '0' : '') + (now.getMonth() + 1);
+  form.monthnum.value = (now.getMonth() < 9 ? '0' : '') + (now.getMonth() + 1);
   form.year.value = String(now.getFullYear());
+  form.kind.addEventListener('change', function () { form.monthnum.disabled = form.kind.value === 'year'; });
   $('sources-period').addEventListener('change', loadSources);
   $('site').addEventListener('change', loadSources);
   // admin.js fills the site selector after login: load the panel when it does

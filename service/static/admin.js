@@ -1,4 +1,6 @@
 // Admin page: a thin UI over /api/v1/admin. The token lives in sessionStorage only.
+// One section shows at a time (the menu and the address's #fragment choose it); every save
+// and every error is said in the section's message line.
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
@@ -20,8 +22,34 @@
     'option labels must be 1-200 characters': 'Mỗi phương án dài từ 1 đến 200 ký tự.'
   };
   var STATUS = { open: 'đang mở', closed: 'đã đóng', scheduled: 'chưa mở' };
+  var day = new Intl.DateTimeFormat('vi-VN', { day: '2-digit', month: '2-digit', year: 'numeric' });
   function vi(reason) { return REASONS[reason] || 'Không thực hiện được (' + reason + ').'; }
-  function say(text, where) { $(where || 'msg').textContent = text; }
+  // Every panel's message line: green for done, red for an error.
+  function say(text, where, error) {
+    var node = $(where || 'msg');
+    node.textContent = text;
+    node.classList.toggle('error', !!error);
+  }
+  function fail(where) { return function (e) { say(e.message, where, true); }; }
+  window.pwAdminSay = say;
+  function siteLabel(s) {
+    return s.name && s.name.indexOf('(' + s.id + ')') < 0 ? s.name + ' (' + s.id + ')' : (s.name || s.id);
+  }
+  window.pwSiteLabel = siteLabel;
+
+  // Sections: the menu's links name them; the address's fragment keeps the choice on reload.
+  function show(id) {
+    var panel = $(id);
+    if (!panel || !panel.classList.contains('panel') || ($('nav-' + id) && $('nav-' + id).hidden)) id = 'overview';
+    Array.prototype.forEach.call(document.querySelectorAll('.panel'), function (p) { p.hidden = p.id !== id; });
+    Array.prototype.forEach.call(document.querySelectorAll('#nav a'), function (a) {
+      if (a.getAttribute('href') === '#' + id) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    });
+    say('');
+  }
+  window.pwAdminShow = show;
+  window.addEventListener('hashchange', function () { show(location.hash.slice(1)); });
   function call(method, path, body) {
     return window.pwAdminCall(token, method, path, body)
       .catch(function (e) { throw new Error(vi(e.message)); });
@@ -60,21 +88,30 @@
   }
 
   function loadStats() {
-    return call('GET', '/sites/' + site + '/counters').then(function () {
+    var counters;
+    return call('GET', '/sites/' + site + '/counters').then(function (c) {
+      counters = c;
       return fetch('/api/v1/sites/' + site + '/stats', { cache: 'no-store' }).then(function (r) { return r.json(); });
     }).then(function (stats) {
       var body = $('stats').querySelector('tbody');
       body.textContent = '';
-      [['Lượt truy cập', 'visits'], ['Lượt xem trang', 'pageviews'], ['Khách (ước tính)', 'uniques']].forEach(function (row) {
+      function line(label, values) {
         var tr = el('tr');
-        tr.appendChild(el('th', row[0], { scope: 'row' }));
+        tr.appendChild(el('th', label, { scope: 'row' }));
         ['today', 'week', 'month', 'year', 'total'].forEach(function (p) {
-          var v = stats[row[1]][p];
-          tr.appendChild(el('td', v === undefined ? '–' : fmt.format(v)));
+          var v = values[p];
+          tr.appendChild(el('td', v === undefined || v === null ? '–' : fmt.format(v), { 'class': 'num' }));
         });
         body.appendChild(tr);
-      });
+      }
+      line('Lượt truy cập', stats.visits);
+      line('– chuyển từ bộ đếm cũ', counters.imported.visits);
+      line('– đo từ khi dùng bộ đếm này', counters.measured.visits);
+      line('Lượt xem trang', stats.pageviews);
+      line('Khách (ước tính)', stats.uniques);
       $('online').textContent = fmt.format(stats.online);
+      $('online-note').textContent = stats.online_window_seconds
+        ? '(người đọc trong ' + Math.round(stats.online_window_seconds / 60) + ' phút qua)' : '';
     });
   }
   function loadHistory() {
@@ -101,11 +138,15 @@
       body.textContent = '';
       box.hotlines.forEach(function (hl) {
         var tr = el('tr');
-        [hl.group || '', hl.label, hl.number, fmt.format(hl.clicks)].forEach(function (t) { tr.appendChild(el('td', t)); });
+        [hl.group || '', hl.label, hl.number].forEach(function (t) { tr.appendChild(el('td', t)); });
+        tr.appendChild(el('td', fmt.format(hl.clicks), { 'class': 'num' }));
         var td = el('td'), del = el('button', 'Xoá', { type: 'button', 'aria-label': 'Xoá ' + hl.label });
         var edit = el('button', 'Sửa', { type: 'button', 'aria-label': 'Sửa ' + hl.label });
         del.addEventListener('click', function () {
-          call('DELETE', '/sites/' + site + '/hotlines/' + hl.id).then(loadHotlines).catch(function (e) { say(e.message); });
+          if (!window.confirm('Xoá số «' + hl.label + '»?')) return;
+          call('DELETE', '/sites/' + site + '/hotlines/' + hl.id).then(function () {
+            say('Đã xoá số «' + hl.label + '».'); return loadHotlines();
+          }).catch(fail());
         });
         edit.addEventListener('click', function () {
           var f = $('hotline-form').elements;
@@ -114,6 +155,8 @@
           f.number.value = hl.number;
           editing = hl.id;
           $('hotline-submit').textContent = 'Lưu thay đổi';
+          $('hotline-form-h').textContent = 'Sửa số «' + hl.label + '»';
+          $('hotline-cancel').hidden = false;
           f.label.focus();
         });
         td.appendChild(edit);
@@ -123,14 +166,24 @@
       });
     });
   }
+  function when(value) { return value ? day.format(new Date(value)) : ''; }
   function loadPolls() {
-    return call('GET', '/sites/' + site + '/polls').then(function (data) {
+    var current = null;
+    return call('GET', '/sites/' + site + '/polls/current').then(function (p) { current = p.id; })
+      .catch(function () { current = null; })  // no current poll yet
+      .then(function () { return call('GET', '/sites/' + site + '/polls'); }).then(function (data) {
       var box = $('polls');
       box.textContent = '';
+      if (!data.polls.length) box.appendChild(el('p', 'Chưa có bình chọn nào. Bình chọn đầu tiên tạo ra sẽ là bình chọn hiện tại.'));
       data.polls.forEach(function (p) {
-        var div = el('div', null, { 'class': 'poll' });
+        var isCurrent = p.id === current;
+        var div = el('div', null, { 'class': 'poll' + (isCurrent ? ' current' : '') });
         div.appendChild(el('strong', p.question));
-        div.appendChild(el('span', ' — ' + (STATUS[p.status] || p.status) + ', ' + fmt.format(p.total_votes) + ' phiếu'));
+        if (isCurrent) div.appendChild(el('span', 'Bình chọn hiện tại', { 'class': 'badge' }));
+        var meta = [(STATUS[p.status] || p.status), fmt.format(p.total_votes) + ' phiếu'];
+        if (p.created) meta.push('tạo ngày ' + when(p.created));
+        if (p.closes_at) meta.push((p.status === 'closed' ? 'đóng ngày ' : 'đóng vào ') + when(p.closes_at));
+        div.appendChild(el('p', meta.join(' · '), { 'class': 'meta' }));
         var ul = el('ul');
         p.options.forEach(function (o) {
           var pct = p.total_votes ? Math.round(o.votes * 1000 / p.total_votes) / 10 : 0;
@@ -142,10 +195,16 @@
           ['Đặt làm bình chọn hiện tại', function () { return call('PUT', '/sites/' + site + '/polls/current', { poll: p.id }); }],
           ['Xoá kết quả', function () { return window.confirm('Xoá toàn bộ phiếu?') && call('POST', '/sites/' + site + '/polls/' + p.id + '/reset'); }]
         ];
-        actions.forEach(function (a) {
+        var done = [p.status === 'closed' ? 'Đã mở lại bình chọn.' : 'Đã đóng bình chọn.',
+          'Đã đặt làm bình chọn hiện tại.', 'Đã xoá kết quả.'];
+        if (isCurrent) { actions.splice(1, 1); done.splice(1, 1); }
+        actions.forEach(function (a, i) {
           var b = el('button', a[0], { type: 'button' });
           b.addEventListener('click', function () {
-            Promise.resolve(a[1]()).then(function () { say('Đã cập nhật.'); return loadPolls(); }).catch(function (e) { say(e.message); });
+            Promise.resolve(a[1]()).then(function (r) {
+              if (r === false) return null;
+              say(done[i]); return loadPolls();
+            }).catch(fail());
           });
           div.appendChild(b);
         });
@@ -153,23 +212,37 @@
       });
     });
   }
+  function loadSettings() {
+    return call('GET', '/sites/' + site).then(function (s) {
+      var f = $('site-form').elements;
+      f.name.value = s.name || '';
+      f.origins.value = (s.origins || []).join('\n');
+      f.public_stats.checked = !!s.public_stats;
+      $('public-link').textContent = '/stats/' + s.id;
+      $('public-link').setAttribute('href', '/stats/' + s.id);
+    });
+  }
   function loadSite() {
     site = $('site').value;
-    Promise.all([loadStats(), loadHistory(), loadHotlines(), loadPolls()]).catch(function (e) { say(e.message); });
+    Promise.all([loadStats(), loadHistory(), loadHotlines(), loadPolls(), loadSettings()]).catch(fail());
     // panels kept in their own files (admin-pages.js, ...) load on this event
     document.dispatchEvent(new CustomEvent('pw:site', { detail: { site: site, token: token } }));
   }
   function start() {
     call('GET', '/sites').then(function (data) {
-      $('login').hidden = true;
+      $('login-main').hidden = true;
       $('app').hidden = false;
+      $('switcher').hidden = false;
+      show(location.hash.slice(1));
       var select = $('site');
       select.textContent = '';
-      data.sites.forEach(function (s) { select.appendChild(el('option', s.name + ' (' + s.id + ')', { value: s.id })); });
-      if (data.sites.length) loadSite(); else say('Mã này chưa được cấp cổng nào.');
+      data.sites.filter(function (s) { return !s.merged_into; }).forEach(function (s) {
+        select.appendChild(el('option', siteLabel(s), { value: s.id }));
+      });
+      if (select.options.length) loadSite(); else say('Mã này chưa được cấp cổng nào.', 'msg', true);
       // admin-groups.js (provinces: groups, aliases, merges) starts from here
       document.dispatchEvent(new CustomEvent('pw-admin-ready', { detail: { token: token, sites: data.sites } }));
-    }).catch(function (e) { say(e.message, 'login-msg'); });
+    }).catch(fail('login-msg'));
   }
 
   $('token-form').addEventListener('submit', function (ev) {
@@ -179,7 +252,7 @@
     start();
   });
   $('logout').addEventListener('click', function () { sessionStorage.removeItem('pw-admin-token'); location.reload(); });
-  $('site').addEventListener('change', loadSite);
+  $('site').addEventListener('change', function () { say(''); loadSite(); });
   $('baseline-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var visits = {};
@@ -187,7 +260,20 @@
       var v = ev.target.elements[k].value;
       if (v !== '') visits[k] = parseInt(v, 10);
     });
-    call('PUT', '/sites/' + site + '/counters', { visits: visits }).then(function () { say('Đã lưu số liệu ban đầu.'); return loadStats(); }).catch(function (e) { say(e.message); });
+    if (!Object.keys(visits).length) { say('Hãy nhập ít nhất một số.', 'msg', true); return; }
+    call('PUT', '/sites/' + site + '/counters', { visits: visits }).then(function () { say('Đã lưu số liệu ban đầu.'); return loadStats(); }).catch(fail());
+  });
+  $('site-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var f = ev.target.elements;
+    var origins = f.origins.value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
+    call('PUT', '/sites/' + site, { name: f.name.value.trim(), origins: origins, public_stats: f.public_stats.checked })
+      .then(function () {
+        say('Đã lưu thông tin cổng.');
+        var option = $('site').selectedOptions[0];
+        if (option) option.textContent = siteLabel({ id: site, name: f.name.value.trim() });
+        return loadSettings();
+      }).catch(fail());
   });
   $('hotline-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
@@ -196,19 +282,25 @@
     var done = editing ? 'Đã lưu thay đổi.' : 'Đã thêm số.';
     (editing ? call('PATCH', '/sites/' + site + '/hotlines/' + editing, body) : call('POST', '/sites/' + site + '/hotlines', body))
       .then(function () {
-        ev.target.reset();
-        editing = null;
-        $('hotline-submit').textContent = 'Thêm số';
+        stopEditing();
         say(done);
         return loadHotlines();
-      }).catch(function (e) { say(e.message); });
+      }).catch(fail());
   });
+  function stopEditing() {
+    editing = null;
+    $('hotline-form').reset();
+    $('hotline-submit').textContent = 'Thêm số';
+    $('hotline-form-h').textContent = 'Số điện thoại mới';
+    $('hotline-cancel').hidden = true;
+  }
+  $('hotline-cancel').addEventListener('click', function () { stopEditing(); say(''); });
   $('poll-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var f = ev.target.elements;
     var options = f.options.value.split('\n').map(function (s) { return s.trim(); }).filter(Boolean);
     call('POST', '/sites/' + site + '/polls', { question: f.question.value, options: options, multiple: f.multiple.checked })
-      .then(function () { ev.target.reset(); say('Đã tạo bình chọn.'); return loadPolls(); }).catch(function (e) { say(e.message); });
+      .then(function () { ev.target.reset(); say('Đã tạo bình chọn.'); return loadPolls(); }).catch(fail());
   });
   if (token) start();
 })();

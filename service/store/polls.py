@@ -100,6 +100,12 @@ def set_current(store: Store, site: str, poll: str | None) -> None:
             store.redis.set(store.keys.current_poll(site), poll)
 
 
+def set_current_if_none(store: Store, site: str, poll: str) -> bool:
+    """Point `current` at the poll unless it points somewhere already; True when it did."""
+    with store.guard("poll"):
+        return bool(store.redis.set(store.keys.current_poll(site), poll, nx=True))
+
+
 def create(store: Store, site: str, poll: str, definition: dict[str, Any],
            created_ms: int) -> bool:
     """Store a new poll; False when the id is taken."""

@@ -139,11 +139,17 @@ def _wants_csv() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
+# The report's CSV speaks the report's language; a BOM lets Excel read it as UTF-8.
+REPORT_CSV_HEADER = ["Ngày", "Lượt truy cập", "Lượt xem trang", "Khách (ước tính)"]
+
+
 def _report_response(report: reports.Report) -> Response:
     """The workbook, or the daily rows as CSV with Accept: text/csv."""
     if _wants_csv():
-        response = Response(workbook.csv_text(["date", "visits", "pageviews", "uniques"],
-                                              report.days), mimetype="text/csv")
+        text = workbook.csv_text(["date", "visits", "pageviews", "uniques"], report.days,
+                                 header=REPORT_CSV_HEADER)
+        # a byte-order mark, so that Excel reads the Vietnamese headers as UTF-8
+        response = Response("\ufeff" + text, content_type="text/csv; charset=utf-8")
         extension = "csv"
     else:
         response = Response(workbook.render(report), mimetype=workbook.MIMETYPE)

@@ -26,7 +26,7 @@ from service.store import StorageUnavailable, get_store
 F = TypeVar("F", bound=Callable[..., Any])
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="portal-widgets"'}
 FAILURES = parse(ADMIN_FAILURES_LIMIT)
-ADMIN_PREFIX = "/api/v1/admin/"  # the contract's; whatever blueprints serve it
+ADMIN_PREFIX = "/api/v1/admin/"  # the admin prefix (OpenAPI)
 log = logging.getLogger("service")
 
 

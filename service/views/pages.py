@@ -1,6 +1,8 @@
-"""HTML pages: the demo portal and the privacy notice."""
+"""HTML pages: the demo portal and the privacy notice; the favicon every page asks for."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -8,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from service.views.headers import demo_policy
 
 bp = Blueprint("pages", __name__)
+FAVICON = (Path(__file__).parent.parent / "static" / "favicon.ico").read_bytes()
 
 
 @bp.get("/")
@@ -34,4 +37,12 @@ def privacy() -> Response:
     """What is stored and for how long, in Vietnamese and English."""
     response = Response(render_template("privacy.html"))
     response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> BaseResponse:
+    """The service's icon (browsers ask for it on every page; a 404 would fill the logs)."""
+    response = Response(FAVICON, mimetype="image/x-icon")
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response

@@ -25,12 +25,21 @@ LABELS = {
         "days": "Lượt truy cập 30 ngày qua", "months": "Lượt truy cập 12 tháng qua",
         "day": "Ngày", "month_col": "Tháng", "table": "Bảng số liệu",
         "top": "Trang xem nhiều trong tháng", "path": "Trang", "views": "Lượt xem",
+        "view_one": "lượt xem", "view_many": "lượt xem",
         "no_pages": "Chưa có lượt xem nào trong tháng này.", "poll": "Kết quả bình chọn",
-        "votes": "phiếu", "total_votes": "Tổng số phiếu",
+        "votes": "phiếu", "vote_one": "phiếu", "total_votes": "Tổng số phiếu",
         "imported": "Trong tổng số {total} lượt truy cập, {imported} lượt được chuyển từ "
                     "bộ đếm cũ của cổng; {measured} lượt được đo từ khi dùng bộ đếm này.",
+        "split": "{imported} chuyển từ bộ đếm cũ + {measured} đo được",
+        "charts_note": "Biểu đồ chỉ gồm lượt truy cập đo được từ khi dùng bộ đếm này; số "
+                       "chuyển từ bộ đếm cũ không chia theo ngày nên không có trên biểu đồ.",
+        "zone_vn": "giờ Việt Nam", "zone_other": "múi giờ {tz}",
+        "ratings": "Đánh giá của người đọc",
+        "ratings_share": "{share} lượt đánh giá trong tháng cho rằng trang hữu ích "
+                         "({useful} hữu ích, {not_useful} chưa hữu ích).",
+        "portal": "Cổng", "ranking": "Các cổng, xếp theo lượt truy cập trong tháng",
         "as_of": "Số liệu lúc", "other_lang": "English", "other_code": "en",
-        "week_note": "Tuần tính từ thứ Hai; ngày, tuần, tháng, năm theo múi giờ {tz}.",
+        "week_note": "Tuần tính từ thứ Hai; ngày, tuần, tháng, năm tính theo {zone}.",
         "chart_desc": "Biểu đồ cột; số liệu ghi trên mỗi cột và trong bảng bên dưới.",
     },
     "en": {
@@ -40,13 +49,22 @@ LABELS = {
         "days": "Visits in the last 30 days", "months": "Visits in the last 12 months",
         "day": "Day", "month_col": "Month", "table": "Data table",
         "top": "Most read this month", "path": "Page", "views": "Views",
+        "view_one": "view", "view_many": "views",
         "no_pages": "No page views this month yet.", "poll": "Poll results",
-        "votes": "votes", "total_votes": "Total votes",
+        "votes": "votes", "vote_one": "vote", "total_votes": "Total votes",
         "imported": "Of the {total} visits in all, {imported} were imported from the portal's "
                     "previous counter; {measured} have been measured since this counter began.",
+        "split": "{imported} from the old counter + {measured} measured",
+        "charts_note": "The charts hold only the visits measured since this counter began; "
+                       "figures imported from the old counter are not split by day, so they "
+                       "are not on the charts.",
+        "zone_vn": "Vietnam time (Asia/Ho_Chi_Minh)", "zone_other": "the {tz} time zone",
+        "ratings": "Readers' ratings",
+        "ratings_share": "{share} of this month's ratings found the page useful "
+                         "({useful} useful, {not_useful} not useful).",
+        "portal": "Portal", "ranking": "Portals, ranked by visits this month",
         "as_of": "Figures as of", "other_lang": "Tiếng Việt", "other_code": "vi",
-        "week_note": "Weeks start on Monday; days, weeks, months and years in the {tz} "
-                     "time zone.",
+        "week_note": "Weeks start on Monday; days, weeks, months and years in {zone}.",
         "chart_desc": "Bar chart; each bar's value is written on it and in the table below.",
     },
 }

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("images")
 
 
 def run_app(names: list[str], name: str, *args: str, port: int | None = None) -> str:
-    """`podman run -d` the app image as the README says; the base URL on 127.0.0.1."""
+    """`podman run -d` the app image as docs/operations.md says; the base URL on 127.0.0.1."""
     port = port or free_port()
     podman("run", "--detach", "--name", name, "--publish", f"127.0.0.1:{port}:8000",
            "--tmpfs", "/tmp", *args, APP_IMAGE)
