@@ -22,7 +22,7 @@ from service.sites import Site
 from service.store import get_store
 from service.views import common
 from service.views.headers import widget_policy
-from widgets import embed_js, labels
+from widgets import embed_css, embed_js, labels
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
 # One label table for embed.js and these pages: widgets/labels.json.
@@ -76,6 +76,18 @@ def embed_hashed(digest: str) -> Response:
     if digest != script().digest:
         raise NotFound("not found")
     return _serve_script("public, max-age=31536000, immutable")
+
+
+@bp.get("/embed.css")
+def stylesheet() -> Response:
+    """The boxes the widgets take, reserved before embed.js fills them (no layout shift)."""
+    body = embed_css()
+    response = Response(body, mimetype="text/css", content_type="text/css; charset=utf-8")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:16])
+    response.headers["Cache-Control"] = "public, max-age=300, stale-while-revalidate=86400"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response.make_conditional(request)
 
 
 @bp.get("/manifest.json")
