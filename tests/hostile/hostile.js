@@ -1,6 +1,14 @@
 /* What older portal stacks ship: prototype extensions, a $ global, a wrapped fetch. */
 (function () {
   'use strict';
+  // what the test reads: every CSP violation and every uncaught error of the page
+  window.__violations = [];
+  window.__errors = [];
+  document.addEventListener('securitypolicyviolation', function (e) {
+    window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile);
+  });
+  window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
+  window.addEventListener('unhandledrejection', function (e) { window.__errors.push(String(e.reason)); });
   Object.prototype.polluted = 'yes';  // enumerable, like old libraries did
   Object.prototype.each = function (fn) { for (var k in this) fn(k, this[k]); };
   Array.prototype.last = function () { return this[this.length - 1]; };
