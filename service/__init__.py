@@ -25,6 +25,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin_content,
         admin_page,
         admin_pages,
+        admin_ratings,
         body,
         errors,
         headers,
@@ -34,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         public,
         public_hotlines,
         public_polls,
+        ratings,
         stats_page,
         widgets,
     )
@@ -53,7 +55,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
                       admin_content.bp, admin_pages.bp, widgets.bp, pages.bp, admin_page.bp,
-                      stats_page.bp, openapi.bp, provinces.admin_bp, provinces.public_bp):
+                      stats_page.bp, openapi.bp, provinces.admin_bp, provinces.public_bp,
+                      ratings.bp, ratings.form_bp, admin_ratings.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)

@@ -56,6 +56,7 @@ class Settings:
     trusted_proxies: int = 0
     metrics_token: str | None = None
     poll_max_votes_per_ip: int = 20
+    ratings_per_ip: int = 20  # ratings per page per client address unit (a month)
     embedded: bool = False
     public_url: str | None = None  # scheme://host[:port], no trailing slash
 
@@ -80,6 +81,7 @@ class Settings:
             trusted_proxies=_int(env, "PW_TRUSTED_PROXIES", 0, 0, 10),
             metrics_token=metrics_token,
             poll_max_votes_per_ip=_int(env, "PW_POLL_MAX_VOTES_PER_IP", 20, 1, 1_000_000),
+            ratings_per_ip=_int(env, "PW_RATINGS_PER_IP", 20, 1, 1_000_000),
             embedded=storage.url is None,
             public_url=_public_url(env.get("PW_PUBLIC_URL") or None),
         )

@@ -11,6 +11,7 @@ from typing import Any
 from service import figures, sites, statspage
 from service.errors import Invalid, NotFound
 from service.periods import local_iso, ms, periods_of
+from service.ratings import summary as rating_summary
 from service.sites import SITE_ID_RE, Site
 from service.store import Store
 from service.store import groups as db
@@ -196,6 +197,7 @@ def public_page(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]
         "months": summed("months", 64),
         "top_pages": top,
         "poll": None,
+        "ratings": rating_summary.sum_public([part["ratings"] for part in parts]),
         "imported": sum(int(part["imported"]) for part in parts),
         "month": parts[0]["month"],
         "timezone": member_sites[0].timezone,

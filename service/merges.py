@@ -12,8 +12,8 @@ The order matters, and every part of it can be interrupted and run again:
 4. the copy, as idempotent steps in the target's slot (service.store.merges): totals, this
    week's/month's/year's counters, who is online and their open visits and reload guards
    (an alias's readers keep their visitor ids, service.sites.resolve_public), the daily
-   history, the HyperLogLogs, the imported baselines, per-page views and top lists; then
-   `done`.
+   history, sources, ratings of information, the HyperLogLogs, the imported baselines,
+   per-page views and top lists; then `done`.
 
 A re-run skips the steps already done, so nothing is added twice; a merge that completed
 answers 409 `already merged`. Hotlines, polls and hotline clicks stay with the source.
@@ -99,6 +99,7 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
     steps.merge_sessions(store, source.id, target.id, done)
     steps.merge_history(store, source.id, target.id, now_ms, done)
     steps.merge_sources(store, source.id, target.id, now_ms, done)
+    steps.merge_ratings(store, source.id, target.id, now_ms, done)
     steps.merge_uniques(store, source.id, target.id, p, now_ms, done)
     steps.merge_baselines(store, source.id, target.id, _baselines(store, source.id, p.ids()),
                        now_ms, done)

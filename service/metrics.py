@@ -40,6 +40,7 @@ DURATION = Histogram(
 __all__ = ["REDIS_ERRORS"]
 HITS = Counter("pw_hits_total", "Page loads by result", ["site", "result"])
 VOTES = Counter("pw_votes_total", "Poll votes by result", ["site", "result"])
+RATINGS = Counter("pw_ratings_total", "Ratings of information by result", ["site", "result"])
 RATE_LIMITED = Counter("pw_rate_limited_total", "Requests refused by the rate limiter", ["route"])
 HOTLINE_CLICKS = Counter("pw_hotline_clicks_total", "Taps on hotline numbers", ["site"])
 PAGES_EVICTED = Counter(

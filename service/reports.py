@@ -15,6 +15,7 @@ from typing import Any
 from service import figures, pages, polls, sources
 from service.errors import Invalid
 from service.periods import local_iso, ms, periods_of, shift_month
+from service.ratings import summary as ratings
 from service.sites import Site
 from service.store import Store
 from service.store import counters as counters_db
@@ -102,6 +103,10 @@ class Report:
     hosts: list[dict[str, Any]]
     polls: list[dict[str, Any]]  # {"question", "status", "total", "options": [...]} (+ "site")
     sites: list[dict[str, Any]] = field(default_factory=list)  # group: one row per site
+    # ratings of information: {"useful", "not_useful", "share", "reasons"} of the period, and
+    # the rated pages with theirs, most rated first (+ "site" in a group)
+    rating_totals: dict[str, Any] = field(default_factory=lambda: ratings.sum_report([]))
+    rated_pages: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _last_day(period: ReportPeriod, today: date) -> date:
@@ -189,7 +194,14 @@ def site_report(store: Store, site: Site, period: ReportPeriod, *, now: datetime
         sources=sources.counts_between(store, site.id, period.start, end),
         hosts=sources.hosts_between(store, site.id, period.start, end, limit=50),
         polls=_poll_rows(store, site, period, now),
+        **_ratings(store, site, period),
     )
+
+
+def _ratings(store: Store, site: Site, period: ReportPeriod) -> dict[str, Any]:
+    """The period's ratings (a month's or a year's bucket; kept 13 months after it ends)."""
+    found = ratings.report_part(store, site, period.id)
+    return {"rating_totals": found["totals"], "rated_pages": found["pages"]}
 
 
 def group_report(store: Store, group_id: str, name: str, members: list[Site],
@@ -232,6 +244,14 @@ def group_report(store: Store, group_id: str, name: str, members: list[Site],
                        + part.imported["visits"]["current"],
                        "pageviews": part.measured["pageviews"]["current"]
                        + part.imported["pageviews"]["current"],
-                       "uniques": part.measured["uniques"]["current"]} for part in parts),
+                       "uniques": part.measured["uniques"]["current"],
+                       "ratings": part.rating_totals["useful"]
+                       + part.rating_totals["not_useful"],
+                       "share_useful": part.rating_totals["share"]} for part in parts),
                      key=lambda row: (-row["visits"], row["site"])),
+        rating_totals=ratings.sum_report([part.rating_totals for part in parts]),
+        rated_pages=sorted(({**page, "site": part.name} for part in parts
+                            for page in part.rated_pages),
+                           key=lambda p: (-(p["useful"] + p["not_useful"]), p["site"],
+                                          p["path"]))[:ratings.REPORT_PAGES],
     )

@@ -1,6 +1,7 @@
 """The public statistics page's content: figures, the last 30 days and 12 months as bar
 charts (geometry computed here, so the page needs no JavaScript), the month's top pages,
-the current poll's visible results and how much of the total was imported."""
+the current poll's visible results, the share of useful ratings of information and how much
+of the total was imported."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from service import figures, pages, polls, visits
 from service.errors import NotFound
 from service.periods import periods_of, shift_month
+from service.ratings import summary as ratings
 from service.sites import Site
 from service.store import Store
 
@@ -102,4 +104,5 @@ def page(store: Store, site: Site, *, now: datetime) -> dict[str, Any]:
         "poll": poll,
         "imported": imported,
         "month": today.strftime("%Y-%m"),
+        "ratings": ratings.public_summary(store, site, now),
     }

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import math
-import secrets
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
-from service import polls
+from service import polls, tickets
 from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
 from service.periods import ms
 from service.sites import Site
@@ -19,7 +16,7 @@ from service.store.counters import Rate
 from service.text import check_unicode
 from service.visitor import address_key, keyed
 
-TICKET_SECONDS = 3600
+TICKET_SECONDS = tickets.TICKET_SECONDS
 # Vote attempts per site and client address unit (IPv6: its /64) a minute, checked inside
 # vote.lua; the per-poll ballot allowance (PW_POLL_MAX_VOTES_PER_IP) is apart.
 VOTES_PER_MINUTE = 10
@@ -47,33 +44,9 @@ class VoteRefused(Exception):
         self.error = error
 
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="pw-poll-ticket")
-
-
 def issue_ticket(secret: str, site: Site, poll_id: str) -> str:
     """A signed single-use ticket for one vote on this poll, valid an hour."""
-    return _serializer(secret).dumps({"s": site.id, "p": poll_id, "n": secrets.token_hex(12)})
-
-
-def _nonce(secret: str, site: Site, poll_id: str, ticket: Any, now: datetime) -> tuple[str, int]:
-    """The ticket's nonce and when it may be forgotten; Invalid when forged or expired."""
-    if not isinstance(ticket, str) or not ticket or len(ticket) > 300:
-        raise Invalid("ticket is required")
-    check_unicode(ticket, "ticket")
-    try:
-        data, issued = _serializer(secret).loads(ticket, max_age=TICKET_SECONDS,
-                                                 return_timestamp=True)
-    except SignatureExpired:
-        raise Invalid("ticket expired") from None
-    except BadSignature:
-        raise Invalid("invalid ticket") from None
-    if not isinstance(data, dict) or data.get("s") != site.id or data.get("p") != poll_id:
-        raise Invalid("invalid ticket")
-    if issued.timestamp() > now.timestamp() + 60:
-        raise Invalid("invalid ticket")
-    forget_ms = int((issued.timestamp() + TICKET_SECONDS + 60) * 1000)
-    return str(data.get("n", "")), forget_ms
+    return tickets.issue(secret, "poll", site.id, poll_id)
 
 
 def _options(options: Any) -> list[str]:
@@ -97,7 +70,7 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
         poll = polls.resolve(store, site, poll_id)
         try:
             chosen = _options(options)
-            nonce, forget_ms = _nonce(secret, site, poll, ticket, now)
+            redeemed = tickets.redeem(secret, "poll", site.id, poll, ticket, now)
         except Invalid:
             if not db.exists(store, site.id, poll):  # read only on this refusal path
                 raise NotFound("unknown poll") from None
@@ -105,7 +78,8 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
     except (Invalid, NotFound) as exc:
         raise VoteRefused("invalid", exc) from None
     reply = db.vote(store, db.Ballot(
-        site=site.id, poll=poll, now_ms=ms(now), nonce=nonce, forget_ms=forget_ms,
+        site=site.id, poll=poll, now_ms=ms(now), nonce=redeemed.nonce,
+        forget_ms=redeemed.forget_ms,
         voter=keyed(secret, "voter", site.id, poll, token) if token else "",
         ip=address_key(secret, ip, site.id, poll), max_per_ip=max_per_ip, options=chosen,
         rate=Rate("vote", address_key(secret, ip)[:16], VOTES_PER_MINUTE, 60_000),

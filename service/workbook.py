@@ -13,12 +13,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from service.ratings import REASON_LABELS
 from service.reports import Report
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SOURCE_LABELS = {"direct": "Truy cập trực tiếp", "search": "Công cụ tìm kiếm",
                  "social": "Mạng xã hội", "gov": "Cổng, trang cơ quan nhà nước (.gov.vn)",
                  "other": "Trang web khác"}
+RATING_REASONS = REASON_LABELS["vi"]  # reason id -> column header, in the readers' order
 POLL_STATUS = {"open": "Đang mở", "closed": "Đã đóng", "scheduled": "Chưa mở"}
 NUMBER = "#,##0"
 PERCENT = "0.0%"
@@ -151,16 +153,42 @@ def _polls(book: Workbook, r: Report, group: bool) -> None:
 
 def _by_site(book: Workbook, r: Report) -> None:
     s = _sheet(book, "Theo cổng", ["Hạng", "Cổng", "Mã", "Lượt truy cập", "Lượt xem trang",
-                                   "Khách"], [8, 36, 20, 16, 16, 12])
+                                   "Khách", "Lượt đánh giá", "Tỉ lệ hữu ích"],
+               [8, 36, 20, 16, 16, 12, 14, 14])
     for rank, row in enumerate(r.sites, start=1):
         s.append([rank, row["name"], row["site"], row["visits"], row["pageviews"],
-                  row["uniques"]])
-    _formats(s, {4: NUMBER, 5: NUMBER, 6: NUMBER})
+                  row["uniques"], row.get("ratings", 0), row.get("share_useful")])
+    _formats(s, {4: NUMBER, 5: NUMBER, 6: NUMBER, 7: NUMBER, 8: PERCENT})
+
+
+def _ratings(book: Workbook, r: Report, group: bool) -> None:
+    """Đánh giá thông tin: the total first, then each rated page, most rated first."""
+    headers = ["Đường dẫn", "Tiêu đề", "Hữu ích", "Không hữu ích", "Tỉ lệ hữu ích",
+               *RATING_REASONS.values()]
+    widths = [50, 60, 10, 14, 14, *([16] * len(RATING_REASONS))]
+    if group:
+        headers.insert(0, "Cổng")
+        widths.insert(0, 24)
+    s = _sheet(book, "Đánh giá thông tin", headers, widths)
+
+    def row(first: list[Any], counts: dict[str, Any]) -> None:
+        s.append([*first, counts["useful"], counts["not_useful"], counts["share"],
+                  *(counts["reasons"].get(reason, 0) for reason in RATING_REASONS)])
+        for cell in s[s.max_row][:len(first)]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # a title is text, never a formula
+
+    row(([r.name] if group else []) + ["Tổng cộng", ""], r.rating_totals)
+    for page in r.rated_pages:
+        row(([page["site"]] if group else []) + [page["path"], page["title"] or ""], page)
+    start = 4 if group else 3
+    _formats(s, {start: NUMBER, start + 1: NUMBER, start + 2: PERCENT,
+                 **{start + 3 + i: NUMBER for i in range(len(RATING_REASONS))}})
 
 
 def render(report: Report) -> bytes:
     """The .xlsx bytes: Tổng hợp, Theo ngày, Trang xem nhiều, Nguồn truy cập, Bình chọn,
-    and Theo cổng for a group."""
+    Đánh giá thông tin, and Theo cổng for a group."""
     book = Workbook()
     group = bool(report.sites)
     _summary(book, report)
@@ -168,6 +196,7 @@ def render(report: Report) -> bytes:
     _pages(book, report, group)
     _sources(book, report)
     _polls(book, report, group)
+    _ratings(book, report, group)
     if group:
         _by_site(book, report)
     book.properties.title = f"Báo cáo {report.name} — {report.period.label()}"

@@ -18,7 +18,8 @@ from service.store.keys import Keys
 from service.store.pages import page_id
 from tests.conftest import at
 
-SHEETS = ["Tổng hợp", "Theo ngày", "Trang xem nhiều", "Nguồn truy cập", "Bình chọn"]
+SHEETS = ["Tổng hợp", "Theo ngày", "Trang xem nhiều", "Nguồn truy cập", "Bình chọn",
+          "Đánh giá thông tin"]
 
 
 @pytest.fixture
@@ -206,7 +207,8 @@ def test_the_group_report_sums_sites_and_adds_one_row_per_site(store: Store,
                                                              "Tin A (CG)", 7]
     assert book["Nguồn truy cập"]["B4"].value == 8  # social: 1 + 7
     by_site = [[c.value for c in row] for row in book["Theo cổng"].iter_rows(min_row=1)]
-    assert by_site == [["Hạng", "Cổng", "Mã", "Lượt truy cập", "Lượt xem trang", "Khách"],
-                       [1, "Quận Cầu Giấy", "caugiay", 7, 7, 7],
-                       [2, "Quận Thanh Xuân", "thanhxuan", 5, 5, 5]]
+    assert by_site == [["Hạng", "Cổng", "Mã", "Lượt truy cập", "Lượt xem trang", "Khách",
+                        "Lượt đánh giá", "Tỉ lệ hữu ích"],
+                       [1, "Quận Cầu Giấy", "caugiay", 7, 7, 7, 0, None],
+                       [2, "Quận Thanh Xuân", "thanhxuan", 5, 5, 5, 0, None]]
     assert book["Theo cổng"].freeze_panes == "A2"

@@ -148,6 +148,28 @@ class Keys:
         """Sorted set of used ticket nonces by expiry."""
         return self._site(site, "poll", poll, "nonces")
 
+    # Ratings of information (one bucket per month YYYY-MM, per year YYYY, and `all`): only
+    # counts are kept with the page; who rated is a keyed hash that is forgotten in 90 days.
+    def ratings(self, site: str, bucket: str) -> str:
+        """Hash of counts of one bucket: u, n, r:<reason> (site) and <page id>:u|n|r:<reason>."""
+        return self._site(site, "rt", bucket)
+
+    def rated_pages(self, site: str, bucket: str) -> str:
+        """Sorted set page id -> ratings in one bucket (most rated, every rated page)."""
+        return self._site(site, "rt-pages", bucket)
+
+    def raters(self, site: str) -> str:
+        """Sorted set keyed hash of (site, page, browser token) -> when it is forgotten (ms)."""
+        return self._site(site, "rt-raters")
+
+    def rating_nonces(self, site: str) -> str:
+        """Sorted set of used rating-ticket nonces by expiry."""
+        return self._site(site, "rt-nonces")
+
+    def rating_allowance(self, site: str, month: str) -> str:
+        """Hash keyed hash of (page, address unit or IPv6 /48) -> ratings in one month."""
+        return self._site(site, "rt-ip", month)
+
     def sources(self, site: str, year: str) -> str:
         """Hash of one local year's new visits by source: fields MM-DD:<category>."""
         return self._site(site, "src", year)

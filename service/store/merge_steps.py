@@ -172,3 +172,43 @@ def imported(store: Store, site: str) -> dict[str, str]:
     return found
 
 
+
+
+RATING_CHUNK = 4000  # hash fields or set members written by one step
+
+
+def merge_ratings(store: Store, source: str, target: str, now_ms: int, done: Step) -> None:
+    """Ratings of information: each bucket's counts (`rt:<month|year|all>`, fields added) and
+    rated pages (`rt-pages:...`, members added), with the source's lifetimes. Big buckets go
+    in chunks of sorted fields, so a re-run names the same steps. The raters' guards and the
+    address allowances stay behind: they are keyed by the source's id."""
+    k = store.keys
+    kinds = ((k.ratings(source, ""), k.ratings), (k.rated_pages(source, ""), k.rated_pages))
+    with store.guard("merge"):
+        found = sorted(key for prefix, _ in kinds
+                       for key in store.redis.scan_iter(match=prefix + "*", count=1000))
+    for key in found:
+        prefix, make = next((pre, mk) for pre, mk in kinds if key.startswith(pre))
+        bucket = key[len(prefix):]
+        copy = make(target, bucket)
+        members = prefix == kinds[1][0]
+        with store.guard("merge"):
+            pipe = store.redis.pipeline(transaction=False)
+            if members:
+                pipe.zrange(key, 0, -1, withscores=True)
+            else:
+                pipe.hgetall(key)
+            pipe.pttl(key)
+            data, ttl = pipe.execute()
+        items = sorted((str(m), int(v)) for m, v in (data if members else data.items()))
+        for start in range(0, max(len(items), 1), RATING_CHUNK):
+            writes = Writes()
+            for name, value in items[start:start + RATING_CHUNK]:
+                if members:
+                    writes.zincrby(copy, name, value)
+                else:
+                    writes.hincrby(copy, name, value)
+            if writes.args and int(ttl) > 0:
+                writes.pexpire(copy, int(ttl))
+            step = f"{'rt-pages' if members else 'rt'}:{bucket}:{start // RATING_CHUNK}"
+            run_step(store, source, target, step, writes, now_ms, done)

@@ -24,7 +24,9 @@ class Scripts:
                     "sources.lua", "retention.lua", "hit.lua"))
         self.stats = client.register_script(_source("limit.lua", "stats.lua", "stats_only.lua"))
         self.heartbeat = client.register_script(_source("limit.lua", "heartbeat.lua"))
-        self.vote = client.register_script(_source("limit.lua", "vote.lua"))
+        self.vote = client.register_script(_source("limit.lua", "single_use.lua", "vote.lua"))
+        self.rating = client.register_script(
+            _source("limit.lua", "single_use.lua", "rating.lua"))
         self.top = client.register_script(_source("top.lua"))
         self.cas = client.register_script(_source("cas.lua"))
         self.merge_claim = client.register_script(_source("merge_claim.lua"))

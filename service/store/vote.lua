@@ -1,4 +1,5 @@
--- vote: check and record one ballot atomically, in one round trip.
+-- vote: check and record one ballot atomically, in one round trip (over_limit: limit.lua;
+-- ticket_used, spend_ticket, allowance_spent: single_use.lua).
 -- KEYS[1] poll definition (JSON)   KEYS[2] tally hash option->votes, `_total` ballots
 -- KEYS[3] set of voter hashes      KEYS[4] hash IP hash -> ballots   KEYS[5] zset used nonces
 -- KEYS[6] rate counter of (site, address unit, window)
@@ -45,17 +46,16 @@ end
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 1 then
   return {'duplicate'}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
-if redis.call('ZSCORE', KEYS[5], ARGV[2]) then
+if ticket_used(KEYS[5], ARGV[2], now) then
   return {'used'}
 end
-if tonumber(redis.call('HGET', KEYS[4], ARGV[5]) or '0') >= tonumber(ARGV[6]) then
+if allowance_spent(KEYS[4], ARGV[5], ARGV[6]) then
   return {'limited'}
 end
 if ARGV[4] ~= '' then
   redis.call('SADD', KEYS[3], ARGV[4])
 end
-redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
+spend_ticket(KEYS[5], ARGV[2], ARGV[3])
 redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
 for i = 9, #ARGV do
   redis.call('HINCRBY', KEYS[2], ARGV[i], 1)

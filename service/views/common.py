@@ -120,16 +120,24 @@ def request_origin() -> str | None:
     return None
 
 
-def check_origin(site: Site) -> None:
+def own_origin() -> str:
+    """The service's own origin: PW_PUBLIC_URL, else the origin this request was sent to."""
+    public = settings().public_url
+    return (public or f"{request.scheme}://{request.host}").lower()
+
+
+def check_origin(site: Site, *, allow_own: bool = False) -> None:
     """Refuse a request from a page outside the site's allowed origins (opaque `null` too).
 
     A request naming no origin at all cannot come from a browser page of another origin
-    (browsers send Origin on cross-origin POSTs), so it is accepted.
+    (browsers send Origin on cross-origin POSTs), so it is accepted. With `allow_own`, the
+    service's own pages (the no-JS poll and rating forms) are allowed too.
     """
     if not site.origins:
         return
     origin = request_origin()
-    if origin is not None and origin not in site.origins:
+    if origin is not None and origin not in site.origins \
+            and not (allow_own and origin == own_origin()):
         raise Forbidden("origin not allowed")
 
 
