@@ -16,6 +16,8 @@
     '.pw{font-size:var(--pw-font-size,inherit);line-height:1.5}ul,ol,p{margin:0;padding:0;list-style:none}' +
     '.n{font-weight:bold;color:var(--pw-number-color,inherit)}.n,.w{white-space:nowrap}.c{display:block}' +
     '.m{font-size:.85em;opacity:.8}a{color:var(--pw-link-color,#0b57d0)}' +
+    // a top-list entry takes at most two lines, so that the reserved box holds the list
+    'ol li{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}' +
     'h3{font-size:1em;margin:0}.ok{color:var(--pw-open-color,#137333)}' +
     '.bar{display:block;height:.5em;margin-bottom:.2em;background:var(--pw-bar-bg,#e6e6e6);border-radius:3px}' +
     '.bar span{display:block;height:100%;background:var(--pw-accent,#4a5568);border-radius:3px}' +
@@ -175,7 +177,7 @@
       later(function () {
         show(el, b.pages.length ? h('ol', { 'class': 'pw', 'aria-label': T.top }, b.pages.map(function (p) {
           return h('li', {}, [
-            h('a', { href: location.origin + '/' + p.path.replace(/^\/+/, ''), text: p.title || p.path }),
+            h('a', { href: location.origin + '/' + p.path.replace(/^\/+/, ''), title: p.title, text: p.title || p.path }),
             h('span', { 'class': 'm w', text: '\u00a0(' + count(p.views, 'view1', 'viewN') + ')' })
           ]);
         })) : txt('pw m', T.noPages));
