@@ -328,20 +328,23 @@
     }, 60 * 1000);
   }
 
+  // The hit (its browser token's first localStorage read included) is a task of its own too.
+  function hit() {
+    req(api + '/hits', { path: path, title: document.title.slice(0, 200), referrer: document.referrer.slice(0, 500), token: token() })
+      .then(function (b) { fill(b, b.page.views); heartbeat(); })
+      .catch(fromCache);
+  }
+  function read() {
+    req(api + '/stats').then(function (b) { fill(b); }).catch(fromCache);
+    req(api + '/pages?path=' + encodeURIComponent(path)).then(function (b) {
+      var p = b.pages[Object.keys(b.pages)[0]];
+      if (p) views(p.views);
+    }).catch(function () {});
+  }
   function start() {
     all = [].slice.call(document.querySelectorAll('[data-pw-widget]'));
-    var wantsStats = all.some(function (el) { return /^(counter|views)$/.test(el.getAttribute('data-pw-widget')); });
-    if (track) {
-      req(api + '/hits', { path: path, title: document.title.slice(0, 200), referrer: document.referrer.slice(0, 500), token: token() })
-        .then(function (b) { fill(b, b.page.views); heartbeat(); })
-        .catch(fromCache);
-    } else if (wantsStats) {
-      req(api + '/stats').then(function (b) { fill(b); }).catch(fromCache);
-      req(api + '/pages?path=' + encodeURIComponent(path)).then(function (b) {
-        var p = b.pages[Object.keys(b.pages)[0]];
-        if (p) views(p.views);
-      }).catch(function () {});
-    }
+    if (track) later(hit);
+    else if (all.some(function (el) { return /^(counter|views)$/.test(el.getAttribute('data-pw-widget')); })) later(read);
     each('counter', group);
     each('top-pages', topPages);
     each('hotlines', hotlines);
