@@ -150,8 +150,8 @@ def host_pages(pages: dict[str, tuple[bytes, str]]) -> Iterator[str]:
 # CLS (shifts without recent input) and the last LCP entry, read after the page settled
 MEASURE = """() => new Promise(done => {
   let cls = 0, lcp = 0;
-  new PerformanceObserver(l => l.getEntries().forEach(e => { if (!e.hadRecentInput) cls += e.value; }))
-    .observe({type: 'layout-shift', buffered: true});
+  new PerformanceObserver(l => l.getEntries().forEach(e => {
+    if (!e.hadRecentInput) cls += e.value; })).observe({type: 'layout-shift', buffered: true});
   new PerformanceObserver(l => l.getEntries().forEach(e => { lcp = e.renderTime || e.startTime; }))
     .observe({type: 'largest-contentful-paint', buffered: true});
   requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => done([cls, lcp]), 100)));

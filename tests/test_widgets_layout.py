@@ -108,7 +108,8 @@ def test_a_200_px_sidebar_keeps_figures_beside_labels_and_notes_beside_numbers(
                            ".querySelector('a')")
     rows = page.evaluate("""() => [...document.querySelector('[data-pw-widget=counter]')
       .shadowRoot.querySelectorAll('li')].map(li => {
-        const label = [...li.firstChild.getClientRects()].pop(), n = li.lastChild.getClientRects()[0];
+        const label = [...li.firstChild.getClientRects()].pop();
+        const n = li.lastChild.getClientRects()[0];
         return [li.textContent, label.top, n.top, n.right];
       })""")
     assert len(rows) == 5

@@ -87,7 +87,8 @@ def stylesheet() -> Response:
     response.headers["Cache-Control"] = "public, max-age=300, stale-while-revalidate=86400"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/manifest.json")
