@@ -16,7 +16,7 @@ from importlib import resources
 
 import rjsmin
 
-PLACEHOLDER = "{/*labels*/}"
+PLACEHOLDER = b"{/*labels*/}"
 
 
 @cache
@@ -31,10 +31,11 @@ def labels() -> dict[str, dict[str, str]]:
 def embed_js() -> bytes:
     """embed.js as served: the source with the label table inlined, minified."""
     source = resources.files(__name__).joinpath("embed.js").read_text("utf-8")
-    if source.count(PLACEHOLDER) != 1:
+    if source.count(PLACEHOLDER.decode()) != 1:
         raise RuntimeError("embed.js must contain the labels placeholder exactly once")
     table = json.dumps(labels(), ensure_ascii=False, separators=(",", ":"))
-    built: str = rjsmin.jsmin(source.replace(PLACEHOLDER, table), keep_bang_comments=True)
+    built: str = rjsmin.jsmin(source.replace(PLACEHOLDER.decode(), table),
+                                   keep_bang_comments=True)
     return built.encode("utf-8")
 
 
