@@ -144,3 +144,14 @@ def test_embed_js_is_served_minified_with_its_header() -> None:
     assert SERVED.startswith(b"/*! portal-widgets embed.js")
     assert len(SERVED) < len(source.encode())  # comments and blanks out
     assert b"// " not in SERVED
+
+
+def test_widget_pages_with_nothing_to_show_say_so(client: FlaskClient, site: Site) -> None:
+    poll = client.get("/widgets/thanhxuan/poll.html?poll=current")
+    assert poll.status_code == 200
+    assert "Hiện chưa có cuộc bình chọn nào." in poll.get_data(as_text=True)
+    english = client.get("/widgets/thanhxuan/poll.html?poll=current&lang=en")
+    assert "There is no poll at the moment." in english.get_data(as_text=True)
+    assert client.get("/widgets/thanhxuan/poll.html?poll=no-such").status_code == 404
+    box = client.get("/widgets/thanhxuan/hotlines.html").get_data(as_text=True)
+    assert "Chưa có số điện thoại nào." in box

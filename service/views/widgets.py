@@ -174,7 +174,14 @@ def _receipts() -> URLSafeTimedSerializer:
 def poll_page(site_id: str) -> Response:
     """The poll as a plain HTML form; after voting, the results."""
     site = common.load_site(site_id)
-    definition, tally = polls.load(get_store(), site, request.args.get("poll", "current"))
+    wanted = request.args.get("poll", "current")
+    try:
+        definition, tally = polls.load(get_store(), site, wanted)
+    except NotFound:
+        if wanted != "current":
+            raise
+        lang = request.args.get("lang") or site.locale
+        return _page("empty.html", site, message=LABELS.get(lang, LABELS["vi"])["noPoll"])
     voted = False
     receipt = request.args.get("receipt")
     if receipt:
