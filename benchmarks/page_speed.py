@@ -44,8 +44,7 @@ USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
               "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 RUNS = int(os.environ.get("PW_BENCH_PAGE_RUNS", "5"))
 THROTTLE = 4
-CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel",
-              "v8.execute", "loading"]
+CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel"]
 # trace events that say embed.js's own code ran in the task around them
 SCRIPT_EVENTS = {"EvaluateScript", "FunctionCall", "v8.compile", "v8.run", "TimerFire",
                  "FireIdleCallback", "EventDispatch"}
@@ -66,7 +65,9 @@ ARTICLE = [
     "số lượng, chuẩn bị nguồn lực phục vụ phát triển kinh tế - xã hội đáp ứng các yêu cầu xây "
     "dựng quận Thanh Xuân phát triển bền vững.",
 ] * 3
-STYLE = """body{margin:0;font:16px/1.5 Arial,sans-serif;color:#222}
+# html's scrollbar from the start, as most portals have it: without it a first paint of a
+# partly parsed page (seen under load, with and without the widgets) recenters the page later
+STYLE = """html{overflow-y:scroll}body{margin:0;font:16px/1.5 Arial,sans-serif;color:#222}
 header{background:#a4161a;color:#fff;padding:12px 24px}header h2{margin:0;font-size:22px}
 nav{background:#7a0f12;padding:8px 24px}nav a{color:#fff;margin-right:18px}
 .wrap{display:flex;gap:24px;max-width:1200px;margin:0 auto;padding:16px 24px}
@@ -150,11 +151,19 @@ def host_pages(pages: dict[str, tuple[bytes, str]]) -> Iterator[str]:
 # CLS (shifts without recent input) and the last LCP entry, read after the page settled
 MEASURE = """() => new Promise(done => {
   let cls = 0, lcp = 0;
+  const moved = [];
   new PerformanceObserver(l => l.getEntries().forEach(e => {
-    if (!e.hadRecentInput) cls += e.value; })).observe({type: 'layout-shift', buffered: true});
+    if (e.hadRecentInput) return;
+    cls += e.value;
+    e.sources.forEach(s => moved.push((s.node && s.node.nodeName || '?') + ' "' +
+      (s.node && s.node.textContent || '').trim().slice(0, 20) + '" by ' +
+      Math.round(s.currentRect.x - s.previousRect.x) + ',' +
+      Math.round(s.currentRect.y - s.previousRect.y) + ' at ' + Math.round(e.startTime) + ' ms'));
+  })).observe({type: 'layout-shift', buffered: true});
   new PerformanceObserver(l => l.getEntries().forEach(e => { lcp = e.renderTime || e.startTime; }))
     .observe({type: 'largest-contentful-paint', buffered: true});
-  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => done([cls, lcp]), 100)));
+  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(
+    () => done([cls, lcp, moved]), 100)));
 })"""
 FILLED = ("[...document.querySelectorAll('[data-pw-widget]')].every(e => e.shadowRoot"
           " && e.shadowRoot.childNodes.length)")
@@ -206,12 +215,12 @@ def load_once(browser: Any, url: str, with_widgets: bool) -> dict[str, Any]:
         if with_widgets:
             page.wait_for_function(FILLED, timeout=60_000)
         page.wait_for_timeout(1000)  # let late tasks and shifts land in the trace
-        cls, lcp = page.evaluate(MEASURE)
+        cls, lcp, moved = page.evaluate(MEASURE)
     finally:
         trace = json.loads(browser.stop_tracing())
         context.close()
     tasks = widget_tasks(trace)
-    return {"cls": cls, "lcp": lcp, "widget_task": tasks[0] if tasks else 0.0,
+    return {"cls": cls, "lcp": lcp, "moved": moved, "widget_task": tasks[0] if tasks else 0.0,
             "widget_tasks": len(tasks), "longest": longest_task(trace)}
 
 
@@ -257,7 +266,10 @@ def report(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     lines = [
         f"page speed ({len(with_)} loads with and {len(without)} without the widgets, CPU "
         f"slowed {THROTTLE}x, Chromium, cold contexts):",
-        f"  cumulative layout shift, worst load: without {cls_without:.4f}, with {cls_with:.4f}",
+        f"  cumulative layout shift, worst load: without {cls_without:.4f}, with {cls_with:.4f}"
+        + "".join(f"; {half} moved: {', '.join(r['moved'][:4])}"
+                  for half, runs in (("without", without), ("with", with_))
+                  for r in runs if r["moved"]),
         f"  longest main-thread task of the widgets: {task:.1f} ms (per load: "
         + ", ".join(f"{r['widget_task']:.1f}" for r in with_) + "; tasks per load: "
         + ", ".join(str(r["widget_tasks"]) for r in with_) + ")",

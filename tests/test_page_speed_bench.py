@@ -39,7 +39,7 @@ def test_only_main_thread_tasks_that_ran_embed_js_count() -> None:
 
 def test_the_report_checks_the_budget() -> None:
     def load(cls: float, lcp: float, task_ms: float = 0.0) -> dict[str, Any]:
-        return {"cls": cls, "lcp": lcp, "widget_task": task_ms, "widget_tasks": 3,
+        return {"cls": cls, "lcp": lcp, "moved": [], "widget_task": task_ms, "widget_tasks": 3,
                 "longest": 60.0}
 
     good = report({"without": [load(0, 500), load(0, 520), load(0, 510)],
