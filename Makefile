@@ -44,14 +44,14 @@ lint: $(STAMP)
 	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
 
 # The whole suite on one redis-server, then the counting, polls, hotlines, sources, reports,
-# groups, merge and ratings tests again on a local 3-master Redis Cluster (the fixtures start and stop
-# it): a group's roll-up and a merge cross slots.
+# groups, merge, export/import and ratings tests again on a local 3-master Redis Cluster (the
+# fixtures start and stop it): a group's roll-up, a merge and an import into a site cross slots.
 test: $(STAMP) browser lint
 	$(BIN)/pytest
 	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
 	  tests/test_polls.py tests/test_hotlines.py tests/test_sources.py tests/test_reports.py \
 	  tests/test_groups.py tests/test_merges.py tests/test_merge_pages.py \
-	  tests/test_ratings.py tests/test_ratings_admin.py
+	  tests/test_moving.py tests/test_ratings.py tests/test_ratings_admin.py
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \

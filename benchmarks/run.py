@@ -29,7 +29,8 @@ from typing import Any
 
 import redis
 
-from service import groups, hotlines, polls, sites, visits, votes
+from benchmarks import export_import
+from service import groups, hotlines, polls, ratings, sites, tickets, visits, votes
 from service.periods import periods_of
 from service.store import Store, counters
 from service.store.embedded import EmbeddedRedis
@@ -40,7 +41,8 @@ ROOT = HERE.parent
 SECRET = "bench-secret-key-0123456789abcdef"
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36"
 SECONDS = float(os.environ.get("PW_BENCH_SECONDS", "5"))
-TARGETS = {"hits": 0.4, "stats": 0.8, "votes": 0.4}
+TARGETS = {"hits": 0.4, "stats": 0.8, "votes": 0.4, "ratings": 0.4}
+RATED = "/tin-tuc/danh-gia"  # the page the rating runs rate (tracked first)
 # A run where one gthread worker took (nearly) every connection measures one process, at
 # about a third of the speed (seen in about a third of runs on this 2-core machine).
 MIN_WORKER_SHARE = 0.2
@@ -163,8 +165,34 @@ def vote_bodies(path: Path, site: sites.Site, count: int) -> None:
                       f'"token": "bench-token-{i:08d}"}}\n')
 
 
-def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
-    """Round trips (counted at the client) and Redis commands (commandstats) per request."""
+def rating_ticket(site: sites.Site) -> str:
+    """A fresh single-use ticket for rating RATED, as GET /ratings hands out."""
+    from service.store.pages import page_id
+
+    return tickets.issue(SECRET, ratings.rules.KIND, site.id, page_id(RATED))
+
+
+def rating_bodies(path: Path, site: sites.Site, count: int) -> None:
+    """Distinct tickets and tokens, one rating per line; a third say "Không" with reasons."""
+    with path.open("w") as out:
+        for i in range(count):
+            useful = i % 3 != 0
+            reasons = "[]" if useful else '["thieu", "cu"]'
+            out.write(f'{{"path": "{RATED}", "useful": {"true" if useful else "false"}, '
+                      f'"reasons": {reasons}, "ticket": "{rating_ticket(site)}", '
+                      f'"token": "bench-token-{i:08d}"}}\n')
+
+
+def track_rated(store: Store, site: sites.Site) -> None:
+    """A rating needs a page the site counts."""
+    visits.record_hit(store, site, visitor="bench-rated", path=RATED, title="Đánh giá",
+                      now=datetime.now(UTC))
+
+
+def redis_cost(redis_url: str, store: Store,
+               only: str | None = None) -> dict[str, tuple[float, float]]:
+    """Round trips (counted at the client) and Redis commands (commandstats) per request
+    (of every route, or `only` the one named)."""
     from service import create_app
 
     app = create_app({"PW_REDIS_URL": redis_url, "PW_SECRET_KEY": SECRET,
@@ -194,6 +222,11 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
             json={"options": ["o1"], "ticket": votes.issue_ticket(SECRET, site, "bench-poll"),
                   "token": f"cost-token-{i:06d}"},
             headers={"X-Forwarded-For": f"10.9.2.{i}"}),
+        "POST ratings": lambda i: client.post(
+            "/api/v1/sites/bench/ratings",
+            json={"path": RATED, "useful": i % 2 == 0, "ticket": rating_ticket(site),
+                  "token": f"cost-token-{i:06d}"},
+            headers={"X-Forwarded-For": f"10.9.4.{i}"}),
         "GET hotlines": lambda i: client.get("/api/v1/sites/bench/hotlines",
                                              headers={"X-Forwarded-For": f"10.9.3.{i}"}),
         "GET embed.js": lambda i: client.get("/widgets/embed.js"),
@@ -205,6 +238,8 @@ def redis_cost(redis_url: str, store: Store) -> dict[str, tuple[float, float]]:
     with contextlib.redirect_stdout(io.StringIO()):
         try:
             for name, call in routes.items():
+                if only is not None and name != only:
+                    continue
                 call(0)  # warm caches (site settings, daily salt, script load)
                 sent["n"] = 0
                 before = commands()
@@ -450,6 +485,43 @@ def group_only() -> int:
     return 0
 
 
+def ratings_only() -> int:
+    """`PW_BENCH_ONLY=ratings make bench`: POST ratings against the minimal route (A B A B)
+    and its Redis cost, alone (PW_BENCH_SECONDS shortens the runs)."""
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    embedded = EmbeddedRedis(tmp / "redis")
+    embedded.start()
+    try:
+        store = Store.from_url(embedded.url)
+        site, _ = sites.put_site(store, "bench", {})
+        track_rated(store, site)
+        rated = tmp / "ratings.txt"
+        rating_bodies(rated, site, 2 * 8000 * BODY_SLICES)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
+                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
+        (tmp / "prom").mkdir()
+        svc_port, min_port = free_port(), free_port()
+        ref = f"http://127.0.0.1:{min_port}/"
+        url = f"http://127.0.0.1:{svc_port}/api/v1/sites/bench/ratings"
+        with gunicorn("service:create_app()", svc_port, env) as service_proc, \
+                gunicorn("benchmarks.minimal:app", min_port, env) as minimal_proc:
+            runs = [(wrk(ref, server=minimal_proc), wrk(url, "POST", rated, server=service_proc))
+                    for _ in range(2)]
+        minimal = {k: sum(a[k] for a, _ in runs) / 2 for k in runs[0][0]}
+        service = {k: sum(b[k] for _, b in runs) / 2 for k in runs[0][1]}
+        trips, cmds = redis_cost(embedded.url, store, "POST ratings")["POST ratings"]
+    finally:
+        embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nportal-widgets rating benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.machine()}, {os.cpu_count()} cores, {SECONDS:.0f} s runs")
+    print(line("minimal (for ratings)", minimal))
+    print(line("POST ratings", service, minimal))
+    print(f"  POST ratings   {trips:5.2f} round trips  {max(cmds, 0.0):6.1f} commands")
+    return 0
+
+
 def print_retained() -> None:
     """What the report data kept past its period costs (issue #18)."""
     print(f"  of which kept for reports: {RETAINED['month_top_keys']:.0f} past months' "
@@ -483,6 +555,8 @@ def main() -> int:
         return 2
     if os.environ.get("PW_BENCH_ONLY") == "group":
         return group_only()
+    if os.environ.get("PW_BENCH_ONLY") == "ratings":
+        return ratings_only()
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     embedded = EmbeddedRedis(tmp / "redis")
     embedded.start()
@@ -498,6 +572,9 @@ def main() -> int:
                                    "options": ["A", "B", "C", "D"]}, now=datetime.now(UTC))
         bodies = tmp / "votes.txt"
         vote_bodies(bodies, site, 2 * 8000 * BODY_SLICES)  # load.lua's SLICE per thread
+        track_rated(store, site)
+        rated = tmp / "ratings.txt"
+        rating_bodies(rated, site, 2 * 8000 * BODY_SLICES)
         group_setup(store)
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
@@ -512,6 +589,7 @@ def main() -> int:
             ("GET embed.js", "embed", f"{svc}/widgets/embed.js", "GET", None),
             ("POST votes", "votes", f"{svc}/api/v1/sites/bench/polls/bench-poll/votes",
              "POST", bodies),
+            ("POST ratings", "ratings", f"{svc}/api/v1/sites/bench/ratings", "POST", rated),
             ("GET hotlines", "hotlines", f"{svc}/api/v1/sites/bench/hotlines", "GET", None),
         ]
         with gunicorn("service:create_app()", svc_port, env) as service_proc, \
@@ -559,6 +637,7 @@ def main() -> int:
     try:
         grown, memory, per_page = memory_simulation(tmp / "memory")
         worst_page = worst_case_pages(tmp / "worst")
+        moved = export_import.run()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -578,6 +657,7 @@ def main() -> int:
           f"of 4-byte characters, a title proposal pending, a full table evicting): "
           f"{worst_page:.0f} bytes per tracked path")
     print(f"embed.js: {embed_gz} bytes gzipped")
+    print("\n".join(export_import.lines(moved)))
     print("targets:")
     checks = [
         (f"hit+stats >= {TARGETS['hits']}x minimal",
@@ -589,11 +669,17 @@ def main() -> int:
         ("one Redis round trip per hit, its rate limit included", cost["POST hits"][0] <= 1.0),
         ("one Redis round trip per vote, its rate limit included",
          cost["POST votes"][0] <= 1.0),
+        (f"rating >= {TARGETS['ratings']}x minimal",
+         results["ratings"][2]["rps"] / results["ratings"][1]["rps"] >= TARGETS["ratings"]),
+        ("one Redis round trip per rating, its rate limit included",
+         cost["POST ratings"][0] <= 1.0),
         ("hit p99 <= 10 ms at half of peak in three runs of three",
          max(p99_half) <= 10.0),
         ("<= 4 KB of Redis per tracked path, worst input", worst_page <= 4096),
         ("<= 1 MB per site-year without per-page data", memory - per_page <= 1e6),
         ("embed.js <= 6 KB gzipped", embed_gz <= 6 * 1024),
+        ("export and import each grow RSS by <= 64 MB (memory does not follow the site's size)",
+         max(moved["export_rss"], moved["import_rss"]) <= 64e6),
     ]
     for name, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")

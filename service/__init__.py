@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from service.views import (
         admin,
         admin_content,
+        admin_moving,
         admin_page,
         admin_pages,
         admin_ratings,
@@ -54,9 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_limiter(app, settings)
     body.init_app(app)
     for blueprint in (health.bp, public.bp, public_hotlines.bp, public_polls.bp, admin.bp,
-                      admin_content.bp, admin_pages.bp, widgets.bp, pages.bp, admin_page.bp,
-                      stats_page.bp, openapi.bp, provinces.admin_bp, provinces.public_bp,
-                      ratings.bp, ratings.form_bp, admin_ratings.bp):
+                      admin_content.bp, admin_moving.bp, admin_pages.bp, widgets.bp, pages.bp,
+                      admin_page.bp, stats_page.bp, openapi.bp, provinces.admin_bp,
+                      provinces.public_bp, ratings.bp, ratings.form_bp, admin_ratings.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     headers.init_app(app)

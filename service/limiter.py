@@ -55,6 +55,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     # flask-limiter would put a Retry-After on every 200); a 429 still carries Retry-After.
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    # The limiter object is module-wide (the views' decorators name it): a new app's new
+    # storage starts alive, whatever an earlier app's storage went through (several apps in
+    # one test process). flask-limiter sets it only in its constructor, not in init_app.
+    limiter._storage_dead = False
     # Only the routes that name a limit pay for flask-limiter: its app-wide before_request
     # check serves default and blueprint-wide limits, which this service does not use (hits,
     # heartbeats and votes are limited inside their scripts, reads in process memory first).
@@ -75,10 +79,6 @@ def _is_limiters(hook: Any) -> bool:
     if owner is None and isinstance(hook, partial):
         owner = hook.args[0] if hook.args else None
     return owner is limiter
-    # The limiter object is module-wide (the views' decorators name it), and init_app does
-    # not clear its fallback state: a new app's new storage starts alive, whatever an
-    # earlier app's storage went through (several apps in one test process).
-    limiter._storage_dead = False
 
 
 class LocalLimit:
@@ -97,7 +97,8 @@ class LocalLimit:
 
     def hit(self, key: str, now: float | None = None) -> float | None:
         """Count one request; None when allowed, else seconds until the window ends."""
-        now = time.monotonic() if now is None else now
+        # Wall-clock windows, like the Redis allowances: a window is a calendar minute.
+        now = time.time() if now is None else now
         window = int(now // self.window_s)
         if window != self._window or len(self._counts) >= self.max_keys:
             self._window, self._counts = window, {}

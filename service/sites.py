@@ -159,6 +159,11 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
     return site, existing is None
 
 
+def build(site_id: str, data: Mapping[str, Any]) -> Site:
+    """A site from stored (or checked) settings."""
+    return _build(site_id, data)
+
+
 def _build(site_id: str, data: Mapping[str, Any]) -> Site:
     known = {k: v for k, v in data.items() if k in SETTING_NAMES or k == "merged_into"}
     for name in ("origins", "page_prefixes"):

@@ -44,9 +44,9 @@ class VoteRefused(Exception):
         self.error = error
 
 
-def issue_ticket(secret: str, site: Site, poll_id: str) -> str:
-    """A signed single-use ticket for one vote on this poll, valid an hour."""
-    return tickets.issue(secret, "poll", site.id, poll_id)
+def issue_ticket(secret: str, site: Site, poll_id: str, now: datetime | None = None) -> str:
+    """A signed single-use ticket for one vote on this poll, valid an hour from `now`."""
+    return tickets.issue(secret, "poll", site.id, poll_id, now)
 
 
 def _options(options: Any) -> list[str]:

@@ -39,12 +39,14 @@ class RedisProcess:
         return f"unix://{self.socket}"
 
     def client(self) -> redis.Redis:
+        # The harness's own client waits longer than the service's (a busy 2-core machine
+        # can stall a FLUSHALL or ACL SETUSER for seconds); the service keeps its short ones.
         return redis.Redis(unix_socket_path=str(self.socket), decode_responses=True,
-                           socket_timeout=5)
+                           socket_timeout=30)
 
     def dump(self) -> bytes:
         """Every key and value, as bytes, for privacy scans."""
-        with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5) as r:
+        with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=30) as r:
             return dump_all(r)
 
     def start(self) -> RedisProcess:

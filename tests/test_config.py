@@ -14,6 +14,8 @@ def test_it_reads_defaults() -> None:
     assert settings.key_prefix == "pw"
     assert settings.trusted_proxies == 0
     assert settings.poll_max_votes_per_ip == 20
+    assert settings.ratings_per_ip == 20
+    assert Settings.from_env({**GOOD, "PW_RATINGS_PER_IP": "5"}).ratings_per_ip == 5
     assert settings.metrics_token is None
     assert settings.embedded is False
 
@@ -36,6 +38,8 @@ def test_it_uses_the_embedded_socket_without_a_url(tmp_path: object) -> None:
         ({"PW_TRUSTED_PROXIES": "99"}, "PW_TRUSTED_PROXIES"),
         ({"PW_POLL_MAX_VOTES_PER_IP": "0"}, "PW_POLL_MAX_VOTES_PER_IP"),
         ({"PW_POLL_MAX_VOTES_PER_IP": "2.5"}, "PW_POLL_MAX_VOTES_PER_IP"),
+        ({"PW_RATINGS_PER_IP": "0"}, "PW_RATINGS_PER_IP"),
+        ({"PW_RATINGS_PER_IP": "many"}, "PW_RATINGS_PER_IP"),
         ({"PW_KEY_PREFIX": "pw:x"}, "PW_KEY_PREFIX"),
         ({"PW_KEY_PREFIX": "{pw}"}, "PW_KEY_PREFIX"),
         ({"PW_METRICS_TOKEN": "short"}, "PW_METRICS_TOKEN"),

@@ -52,6 +52,8 @@ def test_key_strings_are_pinned() -> None:
     assert k.merge_progress("thanhxuan", "old") == "pw:{thanhxuan}:merge:old"
     assert k.merge_scratch("thanhxuan", "old") == "pw:{thanhxuan}:merge-tmp:old"
     assert k.site_pattern("thanhxuan") == "pw:{thanhxuan}:*"
+    assert k.imports() == "pw:imports"
+    assert k.import_progress("thanhxuan") == "pw:{thanhxuan}:import"
 
 
 def test_prefix_is_configurable() -> None:

@@ -13,13 +13,16 @@ from service.sites import Site
 from tests.conftest import post_hit
 
 # Every route limited by flask-limiter (a decorator on the view); nothing else pays for it.
-# Hits, heartbeats and JSON votes are limited inside their own Redis scripts; stats, page
-# views, top pages and the hotline box first in process memory and by flask-limiter only
-# when they miss the per-process cache; failed admin tokens in service.views.auth.
+# Hits, heartbeats, JSON votes and JSON ratings are limited inside their own Redis scripts
+# (votes and ratings in process memory first); stats, page views, top pages and the hotline
+# box first in process memory and by flask-limiter only when they miss the per-process
+# cache; failed admin tokens in service.views.auth.
 LIMITED = {
     "public_hotlines.click", "public_polls.read",
     "widgets.counter_page", "widgets.hotlines_page", "widgets.poll_page", "widgets.poll_vote",
     "stats_page.site_page",  # the public statistics page: several reads per request
+    # ratings: the read (a fresh ticket) and the no-JS form, like the poll's
+    "ratings.read", "rating_form.form_page", "rating_form.form_rate",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,35 +32,48 @@ def hit(store: Store, site: Site, visitor: str, path: str = "/", title: str = ""
                              now=now) is not None
 
 
-def populate(store: Store, source_id: str, target_id: str) -> tuple[Site, Site]:
+def populate(store: Store, source_id: str, target_id: str,
+             t0: datetime = T0) -> tuple[Site, Site]:
     """Two wards with visits today, on earlier days and last year, pages and baselines."""
     source, _ = sites.put_site(store, source_id, {"name": "Phường cũ"})
     target, _ = sites.put_site(store, target_id, {"name": "Phường mới"})
     for i in range(5):
-        hit(store, source, f"s{i}", "/tin-tuc/chung", "Tin cũ")
-    hit(store, source, "s0", "/tin-tuc/rieng", "Bài riêng", T0 + timedelta(minutes=1))
-    hit(store, source, "s9", "/", "", T0 - timedelta(days=2))
-    hit(store, source, "s8", "/", "", at("2025-12-30T09:00:00+07:00"))
+        hit(store, source, f"s{i}", "/tin-tuc/chung", "Tin cũ", t0)
+    hit(store, source, "s0", "/tin-tuc/rieng", "Bài riêng", t0 + timedelta(minutes=1))
+    hit(store, source, "s9", "/", "", t0 - timedelta(days=2))
+    hit(store, source, "s8", "/", "", t0 - timedelta(days=331))
     for i in range(3):
-        hit(store, target, f"t{i}", "/tin-tuc/chung", "Tin mới")
-    hit(store, target, "t7", "/", "", T0 - timedelta(days=2))
+        hit(store, target, f"t{i}", "/tin-tuc/chung", "Tin mới", t0)
+    hit(store, target, "t7", "/", "", t0 - timedelta(days=2))
     figures.set_baselines(store, source, {"visits": {"total": 1000, "month": 40},
-                                          "pageviews": {"total": 3000}}, now=T0)
-    figures.set_baselines(store, target, {"visits": {"total": 500, "month": 7}}, now=T0)
+                                          "pageviews": {"total": 3000}}, now=t0)
+    figures.set_baselines(store, target, {"visits": {"total": 500, "month": 7}}, now=t0)
     return source, target
 
 
-def public(store: Store, site: Site) -> dict[str, Any]:
-    return visits.read_stats(store, site, now=T0)
+def now_for_the_cli() -> datetime:
+    """The real clock (the command line merges at its own `now`), clear of a local midnight
+    so that populating and merging fall in the same day, week, month and year."""
+    local = datetime.now(UTC).astimezone(T0.tzinfo)
+    to_midnight = (local.replace(hour=0, minute=0, second=0, microsecond=0)
+                   + timedelta(days=1) - local).total_seconds()
+    if to_midnight < 120:
+        time.sleep(to_midnight + 1)
+    return datetime.now(UTC) - timedelta(minutes=1)
 
 
-def history(store: Store, site: Site) -> list[dict[str, Any]]:
-    return figures.history(store, site, at("2025-12-29T00:00:00+07:00").date(), T0.date())
+def public(store: Store, site: Site, t0: datetime = T0) -> dict[str, Any]:
+    return visits.read_stats(store, site, now=t0)
 
 
-def expected_after(store: Store, source: Site, target: Site) -> dict[str, Any]:
-    s, t = public(store, source), public(store, target)
-    hs, ht = history(store, source), history(store, target)
+def history(store: Store, site: Site, t0: datetime = T0) -> list[dict[str, Any]]:
+    return figures.history(store, site, (t0 - timedelta(days=340)).date(), t0.date())
+
+
+def expected_after(store: Store, source: Site, target: Site,
+                   t0: datetime = T0) -> dict[str, Any]:
+    s, t = public(store, source, t0), public(store, target, t0)
+    hs, ht = history(store, source, t0), history(store, target, t0)
     return {
         "visits": {p: s["visits"][p] + t["visits"][p] for p in PERIODS},
         "pageviews": {p: s["pageviews"][p] + t["pageviews"][p] for p in PERIODS},
@@ -73,9 +87,9 @@ def expected_after(store: Store, source: Site, target: Site) -> dict[str, Any]:
     }
 
 
-def observed(store: Store, target: Site) -> dict[str, Any]:
-    s = public(store, target)
-    days = history(store, target)
+def observed(store: Store, target: Site, t0: datetime = T0) -> dict[str, Any]:
+    s = public(store, target, t0)
+    days = history(store, target, t0)
     return {"visits": s["visits"], "pageviews": s["pageviews"], "uniques": s["uniques"],
             "history": days,
             "pages": pages.views(store, target, ["/tin-tuc/chung", "/tin-tuc/rieng"])}
@@ -348,12 +362,13 @@ def test_the_command_line_merges(redis_server: Any, store: Store,
 
     monkeypatch.setenv("PW_REDIS_URL", redis_server.url)
     monkeypatch.setattr(merges, "SETTLE_SECONDS", 0)
-    source, target = populate(store, "phuong-a", "phuong-b")
-    want = expected_after(store, source, target)
+    t0 = now_for_the_cli()
+    source, target = populate(store, "phuong-a", "phuong-b", t0)
+    want = expected_after(store, source, target, t0)
     assert main(["site", "merge", "phuong-a", "--into", "phuong-b"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["merged_into"] == "phuong-b"
-    assert observed(store, target) == want
+    assert observed(store, target, t0) == want
     assert main(["site", "merge", "phuong-a", "--into", "phuong-b"]) == 1
     assert "already merged" in capsys.readouterr().err
 
@@ -388,8 +403,9 @@ def test_a_merge_killed_while_it_waits_finishes_when_run_again(
 
     from service.cli import main
 
-    source, target = populate(store, "phuong-a", "phuong-b")
-    want = expected_after(store, source, target)
+    t0 = now_for_the_cli()
+    source, target = populate(store, "phuong-a", "phuong-b", t0)
+    want = expected_after(store, source, target, t0)
     env = {**os.environ, "PW_REDIS_URL": redis_server.url}
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "site", "merge", "phuong-a",
                              "--into", "phuong-b"], env=env, stdout=subprocess.DEVNULL,
@@ -407,12 +423,12 @@ def test_a_merge_killed_while_it_waits_finishes_when_run_again(
             proc.wait(10)
     assert sites.get_site(store, "phuong-a", cached=False).merged_into == "phuong-b"
     assert merges.pending(store, sites.get_site(store, "phuong-a", cached=False))
-    assert public(store, target)["visits"]["total"] == 500 + 4  # nothing copied yet
+    assert public(store, target, t0)["visits"]["total"] == 500 + 4  # nothing copied yet
     monkeypatch.setenv("PW_REDIS_URL", redis_server.url)
     monkeypatch.setattr(merges, "SETTLE_SECONDS", 0)
     assert main(["site", "merge", "phuong-a", "--into", "phuong-b"]) == 0
     assert json.loads(capsys.readouterr().out)["resumed"] is True
-    assert observed(store, target) == want
+    assert observed(store, target, t0) == want
 
 
 def test_sources_referring_hosts_and_past_months_ranks_move_too(store: Store) -> None:

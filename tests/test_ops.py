@@ -86,6 +86,9 @@ def _metric_names(client: FlaskClient, store: Store) -> set[str]:
     ticket = client.get("/api/v1/sites/thanhxuan/polls/p").get_json()["ticket"]
     client.post("/api/v1/sites/thanhxuan/polls/p/votes",
                 json={"options": ["o1"], "ticket": ticket, "token": "browser-1234"})
+    ticket = client.get("/api/v1/sites/thanhxuan/ratings?path=/b").get_json()["ticket"]
+    client.post("/api/v1/sites/thanhxuan/ratings",
+                json={"path": "/b", "useful": True, "ticket": ticket, "token": "browser-1234"})
     text = client.get("/metrics").get_data(as_text=True)
     return {line.split("{")[0].split(" ")[0] for line in text.splitlines()
             if line and not line.startswith("#")}
@@ -95,7 +98,7 @@ def test_dashboard_and_alert_metrics_exist(client: FlaskClient, store: Store) ->
     names = _metric_names(client, store)
     for required in ("pw_http_requests_total", "pw_http_request_duration_seconds_bucket",
                      "pw_hits_total", "pw_votes_total", "pw_online_visitors",
-                     "pw_hotline_clicks_total", "pw_pages_evicted_total"):
+                     "pw_hotline_clicks_total", "pw_pages_evicted_total", "pw_ratings_total"):
         assert required in names
     dashboard = json.loads((DEPLOY / "grafana/dashboards/portal-widgets.json").read_text())
     alerts = yaml.safe_load((DEPLOY / "prometheus/alerts.yml").read_text())

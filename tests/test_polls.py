@@ -218,7 +218,7 @@ def test_schedule_edges(store: Store, site: Site) -> None:
     assert polls.status(definition, closes) == "closed"
 
     def cast(now: datetime, token: str) -> str:
-        value = votes.issue_ticket(SECRET, site, "dap-ung")
+        value = votes.issue_ticket(SECRET, site, "dap-ung", now=now)
         try:
             votes.vote(store, site, "dap-ung", options=["tot"], ticket=value, token=token,
                        ip="1.2.3.4", secret=SECRET, max_per_ip=20, now=now)

@@ -12,6 +12,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from openpyxl import load_workbook
 
 from service import groups, merges, ratings, reports, sites, tokens, visits, workbook
+from service.ratings import summary
 from service.sites import Site
 from service.store import Store
 from service.store.pages import page_id
@@ -70,7 +71,7 @@ def admin(store: Store) -> dict[str, str]:
 
 
 def test_least_useful_pages_with_reasons_and_totals(store: Store, october: Site) -> None:
-    found = ratings.summary.admin_view(store, october, period="month", sort="least_useful",
+    found = summary.admin_view(store, october, period="month", sort="least_useful",
                                        limit=100, now=NOW)
     assert [(p["path"], p["share_useful"]) for p in found["pages"]] == [
         ("/c", 0.0), ("/b", 0.3333), ("/a", 0.8), ("/e", 1.0)]
@@ -81,14 +82,14 @@ def test_least_useful_pages_with_reasons_and_totals(store: Store, october: Site)
         "useful": 13, "not_useful": 14, "share_useful": round(13 / 27, 4),
         "reasons": {"thieu": 4, "kho-hieu": 5, "sai": 1, "cu": 4, "khac": 4}}
     assert (found["period"], found["bucket"], found["min_ratings"]) == ("month", "2026-10", 5)
-    most = ratings.summary.admin_view(store, october, period="month", sort="most_rated",
+    most = summary.admin_view(store, october, period="month", sort="most_rated",
                                       limit=2, now=NOW)
     assert [(p["path"], p["useful"] + p["not_useful"]) for p in most["pages"]] == [
         ("/e", 7), ("/b", 6)]
-    total = ratings.summary.admin_view(store, october, period="total", sort="most_rated",
+    total = summary.admin_view(store, october, period="total", sort="most_rated",
                                        limit=1, now=NOW)
     assert total["pages"][0]["useful"] == 8  # September's rating counts in all time
-    year = ratings.summary.admin_view(store, october, period="year", sort="most_rated",
+    year = summary.admin_view(store, october, period="year", sort="most_rated",
                                       limit=10, now=NOW)
     assert year["totals"]["useful"] == 14
 
@@ -235,12 +236,12 @@ def test_a_merge_carries_ratings_once(store: Store) -> None:
         merges.merge(store, "phuong-a", "phuong-b", now=NOW, settle_seconds=0,
                      after_step=stop_after_first_rating_step)
     merges.merge(store, "phuong-a", "phuong-b", now=NOW, settle_seconds=0)
-    month = ratings.summary.admin_view(store, target, period="month", sort="most_rated",
+    month = summary.admin_view(store, target, period="month", sort="most_rated",
                                        limit=10, now=NOW)
     assert [(p["path"], p["useful"], p["not_useful"], p["reasons"]["sai"])
             for p in month["pages"]] == [("/chung", 3, 2, 2), ("/rieng", 1, 0, 0)]
     assert month["totals"]["useful"] == 4 and month["totals"]["not_useful"] == 2
-    total = ratings.summary.admin_view(store, target, period="total", sort="most_rated",
+    total = summary.admin_view(store, target, period="total", sort="most_rated",
                                        limit=10, now=NOW)
     assert total["totals"]["useful"] == 5
     kept = store.redis.pttl(store.keys.ratings("phuong-b", "2026-10"))

@@ -1,4 +1,4 @@
-"""The portal-widgets command: serve, site, token, hotline, poll, demo."""
+"""The portal-widgets command: serve, site, token, hotline, poll, demo, backup, restore."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, hotline, poll, serve, site, token
+from service.cli import demo, hotline, moving, poll, serve, site, token
 from service.cli.common import CommandError
 from service.config import ConfigError
 from service.errors import DomainError
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (one module per command group)."""
     parser = argparse.ArgumentParser(prog="portal-widgets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (serve, site, token, hotline, poll, demo):
+    for module in (serve, site, token, hotline, poll, demo, moving):
         module.register(sub)
     return parser
 

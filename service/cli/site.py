@@ -1,4 +1,5 @@
-"""`portal-widgets site ...`: create, update, list, show, delete, set-counters, merge."""
+"""`portal-widgets site ...`: create, update, list, show, delete, set-counters, merge,
+export, import."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from service import figures, merges, sites, visits
 from service.cli.common import CommandError, open_store, print_json
+from service.cli.moving import cmd_site_move, register_site
 
 
 def _site_options(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +48,7 @@ def register(sub: Any) -> None:
         "merge", help="merge SITE into TARGET: its figures move there, it becomes an alias")
     merge.add_argument("site")
     merge.add_argument("--into", required=True, metavar="TARGET")
+    register_site(site_sub)
     site.set_defaults(func=cmd_site)
 
 
@@ -63,7 +66,9 @@ def _site_changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
-    """site create|update|list|delete|set-counters|show."""
+    """site create|update|list|delete|set-counters|show|merge|export|import."""
+    if args.action in ("export", "import"):
+        return cmd_site_move(args)
     with open_store() as store:
         if args.action == "list":
             print_json([s.to_json() for s in sites.list_sites(store)])

@@ -30,6 +30,10 @@ class Keys:
         """JSON document of one group: name and member site ids."""
         return f"{self.prefix}:group:{group}"
 
+    def imports(self) -> str:
+        """Hash export id -> JSON {site, into, state}: each export file is imported once."""
+        return f"{self.prefix}:imports"
+
     # per-site keys
     def _site(self, site: str, *parts: str) -> str:
         return ":".join((f"{self.prefix}:{{{site}}}", *parts))
@@ -189,6 +193,10 @@ class Keys:
     def merge_scratch(self, target: str, source: str) -> str:
         """Temporary copy of one of the source's HyperLogLogs, in the target's slot."""
         return self._site(target, "merge-tmp", source)
+
+    def import_progress(self, site: str) -> str:
+        """Hash of the import creating this site: export_id, lines applied, active."""
+        return self._site(site, "import")
 
     def site_pattern(self, site: str) -> str:
         """SCAN pattern matching every key of one site (for purge)."""

@@ -33,3 +33,4 @@ class Scripts:
         self.merge_step = client.register_script(_source("merge_step.lua"))
         self.merge_read_hll = client.register_script(_source("merge_read_hll.lua"))
         self.merge_pages = client.register_script(_source("drop_page.lua", "merge_pages.lua"))
+        self.import_activate = client.register_script(_source("import_activate.lua"))

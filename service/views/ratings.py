@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
 from service import metrics, ratings
-from service.errors import Forbidden, Invalid, NotFound, TooMany
+from service.errors import DomainError, Forbidden, Invalid, NotFound, TooMany
 from service.limiter import READS_LIMIT, LocalLimit, limiter
 from service.sites import Site
 from service.store import get_store
@@ -107,11 +107,11 @@ def rate(site_id: str) -> Response:
     """One rating: 201 with the page's rating; 409 already rated; 400; 403; 404; 429."""
     site = common.load_site(site_id)
     _checked(site)
-    body = common.json_body()
     try:
+        body = common.json_body()
         path = _path(body.get("path"))
         token = common.browser_token(body.get("token"))
-    except Invalid:
+    except DomainError:
         metrics.RATINGS.labels(site=site.id, result="invalid").inc()
         raise
     try:
