@@ -66,6 +66,7 @@ bench: $(STAMP)
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q wrk; \
 	  else echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.page_speed
 
 # The image and deploy/compose.yaml under podman (runc), on a Debian base made here with
 # debootstrap (cached as localhost/bookworm-python:local); run as root, it installs podman,

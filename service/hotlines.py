@@ -172,10 +172,12 @@ def remove(store: Store, site: Site, hotline_id: str) -> None:
 
 
 def public(store: Store, site: Site, now: datetime) -> dict[str, Any]:
-    """The public box: every hotline with tel and open_now."""
+    """The public box: every hotline with tel and open_now, and the site's name (what
+    search engines are told the numbers belong to)."""
     doc = get(store, site)
     return {
         "title": doc["title"],
+        "site_name": site.name or site.id,
         "hotlines": [
             {**{f: h.get(f) for f in FIELDS}, "tel": h["tel"],
              "open_now": hours.open_now(h.get("hours"), site.tz, now)}

@@ -161,7 +161,7 @@ def test_public_box_over_http(client: FlaskClient, store: Store, site: Site) -> 
 
 def test_a_site_without_hotlines_has_an_empty_box(client: FlaskClient, site: Site) -> None:
     body = client.get("/api/v1/sites/thanhxuan/hotlines").get_json()
-    assert body == {"title": "Đường dây nóng", "hotlines": []}
+    assert body == {"title": "Đường dây nóng", "site_name": "Quận Thanh Xuân", "hotlines": []}
 
 
 def test_clicks_are_counted_per_hotline(client: FlaskClient, store: Store, site: Site,

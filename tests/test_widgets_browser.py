@@ -50,7 +50,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def text(page: Page, selector: str) -> str:
-    return page.locator(selector).first.inner_text()
+    """The rendered text; the no-break spaces that keep figures beside labels read as spaces."""
+    return page.locator(selector).first.inner_text().replace("\xa0", " ")
 
 
 def test_counter_shows_the_seed_labels_and_vietnamese_numbers(world: Any, page: Page) -> None:
@@ -63,7 +64,7 @@ def test_counter_shows_the_seed_labels_and_vietnamese_numbers(world: Any, page: 
     page.goto(host.add("/tin-tuc/a", portal(service)))
     counter = page.locator("[data-pw-widget=counter] ul")
     counter.wait_for()
-    shown = counter.inner_text()
+    shown = text(page, "[data-pw-widget=counter] ul")
     for label in ("Đang online: 1", "Lượt truy cập trong tuần: 1", "Lượt truy cập trong tháng: 1",
                   "Lượt truy cập trong năm: 1.754.428", "Tổng số truy cập: 12.380.047"):
         assert label in shown
@@ -97,6 +98,7 @@ def test_hotlines_are_tel_links_with_json_ld(world: Any, page: Page) -> None:
     assert text(page, "[data-pw-widget=hotlines] h3") == "UBND Quận"
     ld = json.loads(page.locator('script[type="application/ld+json"]').text_content() or "{}")
     assert ld["contactPoint"][1]["telephone"] == "+84868216873"
+    assert ld["name"] == "Quận Thanh Xuân"  # the site's name, not the article's title
 
 
 def test_markup_in_data_renders_as_text_and_runs_nothing(world: Any, page: Page) -> None:
@@ -132,8 +134,8 @@ def test_voting_by_clicking_shows_percentages(world: Any, page: Page) -> None:
         "() => document.querySelector('[data-pw-widget=poll]').shadowRoot.textContent"
         ".includes('100%')")
     shown = text(page, "[data-pw-widget=poll] .pw")
-    assert "Khá: 100% (1)" in shown
-    assert "Tốt: 0% (0)" in shown
+    assert "Khá: 100% (1 phiếu)" in shown
+    assert "Tốt: 0% (0 phiếu)" in shown
     assert "Tổng số phiếu: 1" in shown
     assert status.inner_text() == "Cảm ơn bạn đã bình chọn."
     assert store.redis.hgetall("pw:{thanhxuan}:poll:dap-ung:tally") == {"o2": "1",
@@ -241,7 +243,7 @@ def test_strict_host_csp_still_styles_the_widgets(world: Any, page: Page) -> Non
     button = page.get_by_role("button", name="Bình chọn")
     button.wait_for()
     colour = button.evaluate("b => getComputedStyle(b).backgroundColor")
-    assert colour == "rgb(164, 22, 26)"
+    assert colour == "rgb(74, 85, 104)"  # the neutral default of --pw-accent
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -271,7 +273,7 @@ def test_the_demo_page_counts_and_shows_the_seed_widgets(app: Flask, page: Page)
         counter = page.locator("[data-pw-widget=counter] ul")
         counter.wait_for()
         # the seed portal's old counter, imported, plus this first view
-        assert "Tổng số truy cập: 12.380.047" in counter.inner_text()
+        assert "Tổng số truy cập: 12.380.047" in text(page, "[data-pw-widget=counter] ul")
         page.locator('[data-pw-widget=hotlines] a[href="tel:+842462933647"]').wait_for()
         page.locator("[data-pw-widget=poll] legend").wait_for()
         assert "Khả năng đáp ứng thông tin của Cổng TTĐT ?" in text(

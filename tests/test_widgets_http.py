@@ -126,3 +126,34 @@ def test_demo_page_uses_the_real_snippet(client: FlaskClient) -> None:
     assert 'src="/widgets/embed.js" data-site="demo"' in html
     for widget in ("counter", "hotlines", "poll", "views", "top-pages"):
         assert f'data-pw-widget="{widget}"' in html
+
+
+def test_embed_css_reserves_every_widget_and_is_served_cross_origin(client: FlaskClient) -> None:
+    response = client.get("/widgets/embed.css")
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    css = response.get_data(as_text=True)
+    for widget in ("counter", "views", "hotlines", "poll", "top-pages", "rating"):
+        assert f'[data-pw-widget="{widget}"]' in css
+    assert client.get("/widgets/embed.css", headers={
+        "If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_embed_js_is_served_minified_with_its_header() -> None:
+    source = EMBED.read_text()
+    assert SERVED.startswith(b"/*! portal-widgets embed.js")
+    assert len(SERVED) < len(source.encode())  # comments and blanks out
+    assert b"// " not in SERVED
+
+
+def test_widget_pages_with_nothing_to_show_say_so(client: FlaskClient, site: Site) -> None:
+    poll = client.get("/widgets/thanhxuan/poll.html?poll=current")
+    assert poll.status_code == 200
+    assert "Hiện chưa có cuộc bình chọn nào." in poll.get_data(as_text=True)
+    english = client.get("/widgets/thanhxuan/poll.html?poll=current&lang=en")
+    assert "There is no poll at the moment." in english.get_data(as_text=True)
+    assert client.get("/widgets/thanhxuan/poll.html?poll=no-such").status_code == 404
+    box = client.get("/widgets/thanhxuan/hotlines.html").get_data(as_text=True)
+    assert "Chưa có số điện thoại nào." in box

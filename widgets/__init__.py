@@ -2,7 +2,10 @@
 
 `widgets/labels.json` is the one table of widget labels (vi, en): the no-JavaScript pages
 read it, and it is inlined into `embed.js` where the source says `{/*labels*/}`, so the
-script stays one dependency-free file. Hashes, ETag and SRI are computed on the built bytes.
+script stays one dependency-free file. The source is kept readable and served minified
+(rjsmin: comments and blanks out, the `/*!` header kept). Hashes, ETag and SRI are computed
+on the built bytes. `embed.css` is the tiny stylesheet the snippet links so that each
+widget's box is reserved before the script fills it (no layout shift).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+
+import rjsmin
 
 PLACEHOLDER = b"{/*labels*/}"
 
@@ -24,9 +29,17 @@ def labels() -> dict[str, dict[str, str]]:
 
 @cache
 def embed_js() -> bytes:
-    """embed.js as served: the source with the label table inlined."""
-    source = resources.files(__name__).joinpath("embed.js").read_bytes()
-    if source.count(PLACEHOLDER) != 1:
+    """embed.js as served: the source with the label table inlined, minified."""
+    source = resources.files(__name__).joinpath("embed.js").read_text("utf-8")
+    if source.count(PLACEHOLDER.decode()) != 1:
         raise RuntimeError("embed.js must contain the labels placeholder exactly once")
     table = json.dumps(labels(), ensure_ascii=False, separators=(",", ":"))
-    return source.replace(PLACEHOLDER, table.encode("utf-8"))
+    built: str = rjsmin.jsmin(source.replace(PLACEHOLDER.decode(), table),
+                                   keep_bang_comments=True)
+    return built.encode("utf-8")
+
+
+@cache
+def embed_css() -> bytes:
+    """embed.css: the space each widget takes, reserved before embed.js runs."""
+    return resources.files(__name__).joinpath("embed.css").read_bytes()

@@ -21,7 +21,7 @@ from service.sites import Site
 from service.store import get_store
 from service.views import common
 from service.views.headers import widget_policy
-from widgets import embed_js, labels
+from widgets import embed_css, embed_js, labels
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
 # One label table for embed.js and these pages: widgets/labels.json.
@@ -75,6 +75,19 @@ def embed_hashed(digest: str) -> Response:
     if digest != script().digest:
         raise NotFound("not found")
     return _serve_script("public, max-age=31536000, immutable")
+
+
+@bp.get("/embed.css")
+def stylesheet() -> Response:
+    """The boxes the widgets take, reserved before embed.js fills them (no layout shift)."""
+    body = embed_css()
+    response = Response(body, mimetype="text/css", content_type="text/css; charset=utf-8")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:16])
+    response.headers["Cache-Control"] = "public, max-age=300, stale-while-revalidate=86400"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/manifest.json")
@@ -155,7 +168,14 @@ def _contact_points(site: Site, box: dict[str, Any]) -> dict[str, Any]:
 def poll_page(site_id: str) -> Response:
     """The poll as a plain HTML form (results shown as the poll's settings allow anyone)."""
     site = common.load_site(site_id)
-    definition, tally = polls.load(get_store(), site, request.args.get("poll", "current"))
+    wanted = request.args.get("poll", "current")
+    try:
+        definition, tally = polls.load(get_store(), site, wanted)
+    except NotFound:
+        if wanted != "current":
+            raise
+        lang = request.args.get("lang") or site.locale
+        return _page("empty.html", site, message=LABELS.get(lang, LABELS["vi"])["noPoll"])
     secret = current_app.config["PW_SETTINGS"].secret_key
     poll = polls.view(definition, tally, now=datetime.now(UTC),
                       ticket=votes.issue_ticket(secret, site, definition["id"]))
