@@ -1,11 +1,12 @@
-"""The admin page's sections that stand on routes other parts of the service provide: page
-ratings ("Đánh giá") and page states ("Trang xem nhiều"). Built against the documented
-shapes: with the route answering (its answer given by Playwright, the rest of the service
-real) and without it (404), where the section says so and nothing else breaks."""
+"""The admin page's sections that stand on the ratings and page-state routes: page ratings
+("Đánh giá", from real ratings and from a documented answer given by Playwright) and page
+states ("Trang xem nhiều": states given by Playwright over the real list, the state filter
+and "Kiểm tra ngay"; none for a site that does not verify its pages)."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlencode, urlsplit
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from service import sites, tokens, visits
 from service.store import get_store
 from tests.browser import live_service
+from tests.conftest import BROWSER
 
 RATINGS = {
     "pages": [
@@ -54,13 +56,28 @@ def admin(app: Flask, browser: Browser) -> Iterator[tuple[Page, list[str]]]:
             context.close()
 
 
-def test_ratings_without_the_route_say_it_is_not_available(
-        admin: tuple[Page, list[str]]) -> None:
+def test_ratings_from_the_real_route_fill_the_panel(app: Flask,
+                                                    admin: tuple[Page, list[str]]) -> None:
     page, _ = admin
+    client = app.test_client()
+    for i in range(5):  # five readers rate /tin-tuc/a: one finds it useful, four do not
+        ip = f"203.0.113.{10 + i}"
+        shown = client.get("/api/v1/sites/thanhxuan/ratings?path=/tin-tuc/a",
+                           environ_base={"REMOTE_ADDR": ip}).get_json()
+        body = {"path": "/tin-tuc/a", "useful": i == 0, "ticket": shown["ticket"],
+                "token": f"reader-{i:04d}", "reasons": [] if i == 0 else ["cu"]}
+        sent = client.post("/api/v1/sites/thanhxuan/ratings", data=json.dumps(body),
+                           content_type="text/plain", environ_base={"REMOTE_ADDR": ip},
+                           headers={"User-Agent": BROWSER})
+        assert sent.status_code == 201, sent.get_json()
+    page.evaluate("document.getElementById('site').dispatchEvent(new Event('change'))")
     page.click("#nav >> text=Đánh giá")
-    expect(page.locator("#ratings-msg")).to_have_text(
-        "Máy chủ này chưa có chức năng đánh giá trang.")
-    expect(page.locator("#ratings-msg")).not_to_have_class("msg error")
+    row = page.locator("#ratings tbody tr").first
+    expect(row).to_contain_text("/tin-tuc/a")
+    expect(row.locator("td").nth(1)).to_have_text("1")
+    expect(row.locator("td").nth(2)).to_have_text("4")
+    expect(row.locator("td").nth(3)).to_have_text("20%")
+    expect(row.locator("td").nth(7)).to_have_text("4")  # Đã lỗi thời
 
 
 def test_ratings_fill_the_table_least_useful_first(admin: tuple[Page, list[str]]) -> None:
@@ -102,10 +119,15 @@ def test_page_states_filter_and_check_now(admin: tuple[Page, list[str]]) -> None
         if route.request.method != "GET":
             route.fallback()
             return
-        real = route.fetch()
+        # the site's pages as if its portal had confirmed /tin-tuc/b only (the real route
+        # asked without the state filter, which this answer applies as the service does)
+        query = parse_qs(urlsplit(route.request.url).query)
+        wanted = query.pop("state", [None])[0]
+        real = route.fetch(url=route.request.url.split("?")[0] + "?" + urlencode(query, True))
         body = real.json()
         for item in body["pages"]:
             item["state"] = "verified" if item["path"] == "/tin-tuc/b" else "unverified"
+        body["pages"] = [p for p in body["pages"] if wanted in (None, p["state"])]
         route.fulfill(response=real, body=json.dumps(body))
 
     def check(route: Route) -> None:

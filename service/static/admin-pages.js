@@ -5,7 +5,9 @@
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
   var fmt = new Intl.NumberFormat('vi-VN');
-  var STATES = { verified: 'Đã xác minh', unverified: 'Chưa xác minh', rejected: 'Bị từ chối' };
+  // `unchecked`: a site that does not verify its pages (no origins, or verify_pages off)
+  var STATES = { verified: 'Đã xác minh', unverified: 'Chưa xác minh', rejected: 'Bị từ chối',
+                 unchecked: 'Không kiểm tra' };
   var site = '', token = '';
 
   function say(text, error) { window.pwAdminSay(text, 'pages-msg', error); }
@@ -74,7 +76,7 @@
             if (title === null) return false;
             return call('PUT', '', { path: p.path, title: title.trim() ? title : null });
           }, 'Đã lưu tiêu đề của ' + p.path + '.');
-          if (p.state !== undefined) {
+          if (p.state !== undefined && p.state !== 'unchecked') {
             button(actions, 'Kiểm tra ngay', 'Kiểm tra ngay ' + p.path, function () {
               return call('POST', '/check', { path: p.path });
             }, 'Đã yêu cầu kiểm tra ' + p.path + '; kết quả có sau ít phút.');
