@@ -6,10 +6,10 @@ and "Kiểm tra ngay"; none for a site that does not verify its pages)."""
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlencode, urlsplit
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
