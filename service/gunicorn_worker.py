@@ -6,9 +6,10 @@ handful of clients that send half a request and stop hold every thread. Here the
 event loop (one thread, non-blocking sockets, the selector gunicorn already runs) feeds
 what arrives to h11, python-hyper's HTTP/1.1 state machine, which decides where the head
 and the body end (Content-Length, chunked, pipelining, bad framing). A thread gets the
-request only once h11 has seen all of it, as one canonical message (the head h11 parsed,
-the decoded body with its length) that gunicorn's parser reads from memory: no thread
-ever reads a client socket, and a thread's writes have a deadline too.
+request only once h11 has seen all of it: gunicorn's Request is filled from h11's parse
+(request line and headers still pass gunicorn's checks, the decoded body is in memory),
+so no thread ever reads a client socket and nothing is parsed twice; a thread's writes
+have a deadline too.
 
 Deadlines, whatever state a connection is in: nothing received `SILENT_SECONDS` after the
 accept, or after the last answer (gunicorn's keepalive), closes it; a request not whole
@@ -18,6 +19,7 @@ chunk sizes, heads over `MAX_HEAD`) and bare LF line ends are answered 400 at on
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -27,10 +29,12 @@ import selectors
 import socket
 import time
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import h11
-from gunicorn import http
+from gunicorn.http.errors import LimitRequestHeaders
+from gunicorn.http.message import Request, _ip_in_allow_list
+from gunicorn.http.unreader import IterUnreader
 from gunicorn.workers.gthread import ThreadWorker
 
 # Both promised as "within 5 s" and "within 10 s", with room for a busy event loop.
@@ -50,9 +54,10 @@ _ERRORS = {400: "bad request", 413: "body too large", 431: "request head too lar
 class Refused(Exception):
     """The request cannot be served: answer `status` and close."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, reason: str | None = None) -> None:
         super().__init__(status)
         self.status = status if status in _REASONS else 400
+        self.reason = reason or _ERRORS[self.status]
 
 
 class Framer:
@@ -67,8 +72,8 @@ class Framer:
         self.pending = leftover  # pipelined bytes of an earlier read, fed first
         self.leftover = b""  # what follows this request, once it is whole
 
-    def feed(self, data: bytes) -> bytes | None:
-        """The whole request as canonical bytes once it is in; None while more is needed.
+    def feed(self, data: bytes) -> Framed | None:
+        """The whole request once it is in; None while more is needed.
 
         Raises Refused for a request h11 (or the bare LF rule) rejects, or one too large.
         """
@@ -81,6 +86,8 @@ class Framer:
             try:
                 event = self.h11.next_event()
             except h11.RemoteProtocolError as exc:
+                if self.request is not None:  # the head was fine: the body's framing is not
+                    raise Refused(400, "malformed request body") from exc
                 raise Refused(exc.error_status_hint) from exc
             if event is h11.NEED_DATA or event is h11.PAUSED:
                 return None
@@ -94,7 +101,7 @@ class Framer:
                     raise Refused(413)
             elif isinstance(event, h11.EndOfMessage):
                 self.leftover = self.h11.trailing_data[0]
-                return self._canonical()
+                return self._framed()
             else:  # ConnectionClosed before the end
                 raise Refused(400)
 
@@ -109,29 +116,108 @@ class Framer:
         end = self.head.find(b"\r\n\r\n")
         if end < 0 or _BARE_LF.search(self.head, 0, end):
             raise Refused(400)  # h11 tolerates bare LF line ends; a proxy may not
+        names = {name for name, _ in request.headers}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            raise Refused(400)  # h11 lets chunked win; a proxy may have read the length
         for name, value in request.headers:
             if name == b"content-length" and int(value) > MAX_BODY:
                 raise Refused(413)
 
-    def _canonical(self) -> bytes:
-        """The request as gunicorn reads it: h11's head, the body with its length."""
+    def _framed(self) -> Framed:
+        """The request as h11 framed it: the decoded body, its length in place of the
+        framing headers (Transfer-Encoding, Content-Length, Expect: answered here)."""
         request = self.request
         assert request is not None
-        lines = [b"%s %s HTTP/%s" % (request.method, request.target, request.http_version)]
+        headers = []
         framed = False
         for name, value in request.headers.raw_items():
-            if name.lower() in _REWRITTEN:
-                framed = framed or name.lower() != b"expect"
+            lower = name.lower()
+            if lower in _REWRITTEN:
+                framed = framed or lower != b"expect"
                 continue
-            lines.append(name + b": " + value)
+            headers.append((name.decode("latin-1").upper(), value.decode("latin-1")))
         if framed or self.body:
-            lines.append(b"Content-Length: %d" % len(self.body))
-        return b"\r\n".join(lines) + b"\r\n\r\n" + bytes(self.body)
+            headers.append(("CONTENT-LENGTH", str(len(self.body))))
+        line = b"%s %s HTTP/%s" % (request.method, request.target, request.http_version)
+        return Framed(line, headers, bytes(self.body))
 
 
-def refusal(status: int) -> bytes:
+class Framed(NamedTuple):
+    """One whole request: its request line, its headers (names upper case), its body."""
+
+    line: bytes
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class FramedRequest(Request):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn's Request made from what h11 framed, so that nothing is parsed twice.
+
+    The request line and every header still pass gunicorn's own checks and policies
+    (methods, targets, forwarded and scheme headers, underscores in names).
+    """
+
+    def __init__(self, cfg: Any, framed: Framed, peer_addr: Any) -> None:
+        self.framed = framed
+        super().__init__(cfg, IterUnreader([framed.body] if framed.body else []), peer_addr)
+
+    def _peer_is_trusted_proxy(self) -> bool:
+        # gunicorn parses forwarded_allow_ips for every request; the answer per peer
+        # address does not change while the worker runs.
+        if not isinstance(self.peer_addr, tuple):
+            return True
+        return _trusted(self.cfg, self.peer_addr[0])
+
+    def parse(self, unreader: Any) -> bytes:
+        """Fill the request from `framed`; nothing is left over."""
+        self.parse_request_line(self.framed.line)
+        secure, forwarders = self._peer_trusted_for_forwarded()
+        scheme_state, seen = [False], set[str]()
+        headers = []
+        for name, value in self.framed.headers:
+            if len(headers) >= self.limit_request_fields:
+                raise LimitRequestHeaders("limit request headers fields")
+            kept = self._apply_header_policy(name, value, scheme_state, seen, secure, forwarders)
+            if kept is not None:
+                headers.append(kept)
+        self.headers = headers
+        return b""
+
+
+@functools.lru_cache(maxsize=1024)
+def _trusted(cfg: Any, address: str) -> bool:
+    return bool(_ip_in_allow_list(address, cfg.forwarded_allow_ips,
+                                  cfg.forwarded_allow_networks()))
+
+
+class OneRequest:
+    """What gthread's thread reads its request from (gunicorn's parser's place)."""
+
+    def __init__(self, cfg: Any, framed: Framed, peer_addr: Any) -> None:
+        self.args = (cfg, framed, peer_addr)
+        self.mesg: FramedRequest | None = None
+        self.unreader = IterUnreader([])  # finish_request looks for read-ahead bytes here
+
+    def __iter__(self) -> OneRequest:
+        return self
+
+    def __next__(self) -> FramedRequest:
+        if self.mesg is not None:
+            raise StopIteration
+        self.mesg = FramedRequest(*self.args)
+        return self.mesg
+
+    def finish_body(self, deadline: float | None = None, max_bytes: int | None = None) -> bool:
+        """Drop what the application did not read of the body (all of it is in memory)."""
+        if self.mesg is not None and self.mesg.body is not None:
+            while self.mesg.body.read(65536):
+                pass
+        return True
+
+
+def refusal(status: int, reason: str) -> bytes:
     """A short JSON answer for a refused request; the connection closes after it."""
-    body = json.dumps({"error": _ERRORS[status]}).encode()
+    body = json.dumps({"error": reason}).encode()
     return (b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
             b"X-Content-Type-Options: nosniff\r\nContent-Length: %d\r\n"
             b"Connection: close\r\n\r\n" % (status, _REASONS[status].encode(), len(body))
@@ -221,7 +307,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
         try:
             request = framer.feed(data)
         except Refused as refused:
-            self._refuse(conn, refused.status)
+            self._refuse(conn, refused.status, refused.reason)
             return
         if request is None:
             if framer.waits_for_continue():
@@ -230,8 +316,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
         conn.pw_framer = None
         conn.pw_leftover = framer.leftover
         self.poller.unregister(conn.sock)
-        # gunicorn's parser reads this one request from memory, never from the socket.
-        conn.parser = http.get_parser(self.cfg, iter([request]), conn.client)
+        # The thread reads this one request from memory, never from the socket.
+        conn.parser = OneRequest(self.cfg, request, conn.client)
         conn.data_ready = True
         super().enqueue_req(conn)
 
@@ -241,9 +327,9 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
         except OSError:
             self._drop(conn)
 
-    def _refuse(self, conn: Any, status: int) -> None:
+    def _refuse(self, conn: Any, status: int, reason: str) -> None:
         try:
-            conn.sock.send(refusal(status))
+            conn.sock.send(refusal(status, reason))
         except OSError:
             pass
         self._drop(conn)

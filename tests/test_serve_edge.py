@@ -20,7 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from service.gunicorn_worker import MAX_BODY, Framer, Refused
+from gunicorn.config import Config
+from gunicorn.http.errors import InvalidRequestLine
+
+from service.gunicorn_worker import MAX_BODY, Framed, Framer, OneRequest, Refused
 from tests.test_serve import BIN, _env, _free_port, _wait_ready, serving
 
 SILENT, FAKE_CHUNKED, HALF_PIPELINED, DRIBBLING = 2000, 16, 16, 200
@@ -41,15 +44,34 @@ def test_a_fake_end_of_a_chunked_body_is_not_the_end() -> None:
 
 def test_half_a_pipelined_request_waits_and_the_first_one_is_served() -> None:
     framer = Framer()
-    assert framer.feed(HALF_PIPELINE) == b"GET /healthz HTTP/1.1\r\n" + HOST + b"\r\n"
+    assert framer.feed(HALF_PIPELINE) == Framed(
+        b"GET /healthz HTTP/1.1", [("HOST", "127.0.0.1")], b"")
     assert framer.leftover == b"GET /healthz HTTP/1.1\r\n" + HOST
     assert Framer(framer.leftover).feed(b"") is None
 
 
 def test_a_chunked_body_is_handed_on_with_its_length() -> None:
-    head = b"POST /x HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n"
-    assert Framer().feed(head + b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n") == (
-        b"POST /x HTTP/1.1\r\n" + HOST + b"Content-Length: 5\r\n\r\nabcde")
+    head = b"POST /x?a=1 HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n"
+    framed = Framer().feed(head + b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
+    assert framed == Framed(b"POST /x?a=1 HTTP/1.1",
+                            [("HOST", "127.0.0.1"), ("CONTENT-LENGTH", "5")], b"abcde")
+    # what the thread gets: gunicorn's Request, filled from h11's parse
+    request = next(OneRequest(Config(), framed, ("127.0.0.1", 5000)))
+    assert (request.method, request.path, request.query) == ("POST", "/x", "a=1")
+    assert request.body.read() == b"abcde"
+
+
+def test_gunicorn_still_judges_the_head_h11_framed() -> None:
+    # an ambiguous header name is dropped, as gunicorn does with what it parses itself
+    framed = Framer().feed(b"GET / HTTP/1.1\r\n" + HOST + b"X_Forwarded_For: 1.2.3.4\r\n\r\n")
+    assert framed is not None
+    request = next(OneRequest(Config(), framed, ("127.0.0.1", 5000)))
+    assert request.headers == [("HOST", "127.0.0.1")]
+    # a target h11 lets through and gunicorn refuses (authority-form without CONNECT): 400
+    framed = Framer().feed(b"GET example.org:80 HTTP/1.1\r\n" + HOST + b"\r\n")
+    assert framed is not None
+    with pytest.raises(InvalidRequestLine):
+        next(OneRequest(Config(), framed, ("127.0.0.1", 5000)))
 
 
 @pytest.mark.parametrize(("raw", "status"), [
@@ -58,6 +80,8 @@ def test_a_chunked_body_is_handed_on_with_its_length() -> None:
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", 400),
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked"
+     b"\r\n\r\n0\r\n\r\n", 400),                                              # both
     (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1), 413),
     (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 20000, 431),
 ])
@@ -73,7 +97,8 @@ def test_expect_continue_is_answered_once_and_not_handed_on() -> None:
     assert framer.feed(head) is None
     assert framer.waits_for_continue() is True
     assert framer.waits_for_continue() is False
-    assert framer.feed(b"ok") == b"POST /x HTTP/1.1\r\n" + HOST + b"Content-Length: 2\r\n\r\nok"
+    assert framer.feed(b"ok") == Framed(
+        b"POST /x HTTP/1.1", [("HOST", "127.0.0.1"), ("CONTENT-LENGTH", "2")], b"ok")
 
 
 # Against a running serve.
@@ -114,15 +139,16 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> object:
         yield port
 
 
-@pytest.mark.parametrize("raw", [
-    b"GET /healthz HTTP/1.1\nHost: x\n\n",
-    b"POST /api/v1/sites/demo/hits HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-    b"zz\r\n",
+@pytest.mark.parametrize(("raw", "reason"), [
+    (b"GET /healthz HTTP/1.1\nHost: x\n\n", b"bad request"),
+    (b"POST /api/v1/sites/demo/hits HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"zz\r\n", b"malformed request body"),
 ])
-def test_bare_lf_and_malformed_chunk_sizes_get_400_at_once(port: int, raw: bytes) -> None:
+def test_bare_lf_and_malformed_chunk_sizes_get_400_at_once(port: int, raw: bytes,
+                                                           reason: bytes) -> None:
     got, took = _answer(port, raw)
     assert got.startswith(b"HTTP/1.1 400 "), got[:60]
-    assert got.endswith(b'{"error": "bad request"}')
+    assert got.endswith(b'{"error": "%s"}' % reason)
     assert took < 2.0
 
 
