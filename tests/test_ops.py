@@ -176,3 +176,39 @@ def test_rate_limited_requests_are_timed_and_counted(client: FlaskClient, store:
     assert samples(after, "pw_rate_limited_total") - samples(before, "pw_rate_limited_total") == 1
     assert samples(after, "pw_http_request_duration_seconds_count") - \
         samples(before, "pw_http_request_duration_seconds_count") == 11
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "status"), [
+    ("127.0.0.1", None, 200),
+    ("10.1.2.3", None, 200),
+    ("192.168.0.7", None, 200),
+    ("172.20.0.2", "203.0.113.9", 200),   # a private peer, whatever it forwards
+    ("::1", None, 200),
+    ("fd00::5", None, 200),
+    ("203.0.113.9", None, 403),
+    ("203.0.113.9", "127.0.0.1", 403),    # X-Forwarded-For is never believed here
+    ("100.64.0.1", None, 403),
+    ("2001:db8::1", None, 403),
+])
+def test_metrics_without_a_token_answer_private_peers_only(
+        redis_server: object, peer: str, forwarded: str | None, status: int) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(redis_server.url, PW_TRUSTED_PROXIES="1")  # type: ignore[attr-defined]
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    response = app.test_client().get("/metrics", headers=headers,
+                                     environ_base={"REMOTE_ADDR": peer})
+    assert response.status_code == status
+    if status == 403:
+        assert "PW_METRICS_TOKEN" in response.get_json()["error"]
+
+
+def test_metrics_with_a_token_answer_anyone_presenting_it(redis_server: object) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(redis_server.url, PW_METRICS_TOKEN="m" * 24)  # type: ignore[attr-defined]
+    client = app.test_client()
+    public = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/metrics", environ_base=public,
+                      headers={"Authorization": "Bearer " + "m" * 24}).status_code == 200
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 401

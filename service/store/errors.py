@@ -17,3 +17,35 @@ class StorageUnavailable(Exception):
 
 class VersionConflict(Exception):
     """A document changed under a compare-and-set too often; the caller may try again."""
+
+
+# Redis's own error codes for refused writes, and what they mean to an operator.
+REFUSALS = {"MISCONF": "disk full", "OOM": "memory budget reached"}
+
+
+class StorageRefused(StorageUnavailable):
+    """Redis answers but refuses writes: its disk is full (MISCONF) or its memory budget
+    is reached (OOM). An outage of writes only: reads go on, and it heals by itself."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        super().__init__(operation)
+        self.reason = reason
+
+
+def refusal_reason(exc: BaseException | None) -> str | None:
+    """"disk full" or "memory budget reached" when `exc` (or its cause) is such a refusal.
+
+    Redis prefixes the error with its code; from inside a script the code follows the
+    script's own words ("... @user_script:1: -OOM command not allowed ...").
+    """
+    seen = 0
+    while exc is not None and seen < 5:
+        message = str(exc)
+        for code, reason in REFUSALS.items():
+            if message.startswith(code + " ") or f"-{code} " in message:
+                return reason
+        if type(exc).__name__ == "OutOfMemoryError":  # redis-py strips the code here
+            return REFUSALS["OOM"]
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
