@@ -17,6 +17,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from service import hotlines, polls, sites
+from service.cli.serve import default_metrics_dir
 from service.store import Store
 from tests.conftest import BROWSER, metric_sample, post_hit
 from tests.test_serve import BIN, _env, _free_port, _wait_ready
@@ -32,8 +33,12 @@ def _scrape(port: int) -> str:
 def test_metrics_sum_exactly_across_two_workers_and_stale_files_are_wiped(
         tmp_path: Path) -> None:
     data = tmp_path / "var"
-    metrics_dir = data / "prometheus"
-    metrics_dir.mkdir(parents=True)
+    metrics_dir = default_metrics_dir(data)
+    # by default, not on the data dir's filesystem: a full disk must not kill the workers
+    assert not metrics_dir.resolve().is_relative_to(data.resolve())
+    if Path("/dev/shm").is_dir():
+        assert metrics_dir.parent == Path("/dev/shm")
+    metrics_dir.mkdir(parents=True, exist_ok=True)
     stale = metrics_dir / "counter_99999.db"
     stale.write_bytes(b"left over from a crashed run")
     subprocess.run([str(BIN), "demo"], env=_env(data), check=True, capture_output=True)
@@ -72,6 +77,7 @@ def test_metrics_sum_exactly_across_two_workers_and_stale_files_are_wiped(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+    assert not list(metrics_dir.glob("*.db"))  # a stopped instance leaves no files in memory
 
 
 def _metric_names(client: FlaskClient, store: Store) -> set[str]:

@@ -16,10 +16,11 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
+import redis
 from gunicorn.config import Config
 from gunicorn.http.errors import InvalidRequestLine
 
@@ -130,13 +131,30 @@ def _answer(port: int, raw: bytes) -> tuple[bytes, float]:
 
 
 @pytest.fixture(scope="module")
-def port(tmp_path_factory: pytest.TempPathFactory) -> object:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     data = tmp_path_factory.mktemp("edge") / "var"
     subprocess.run([str(BIN), "demo"], env=_env(data), check=True, capture_output=True)
     port = _free_port()
-    with serving(data, port):
+    env = _env(data) | {"PW_REDIS_MAXMEMORY": "256mb"}
+    with serving(data, port, env=env):
         _wait_ready(port)
-        yield port
+        yield port, data
+
+
+@pytest.fixture
+def port(served: tuple[int, Path]) -> int:
+    return served[0]
+
+
+def test_the_embedded_redis_has_a_memory_budget_and_never_evicts(
+        served: tuple[int, Path]) -> None:
+    with redis.Redis(unix_socket_path=str(served[1] / "redis.sock"), decode_responses=True,
+                     socket_timeout=5) as r:
+        assert r.config_get("maxmemory") == {"maxmemory": str(256 * 1024**2)}
+        assert r.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+    with urllib.request.urlopen(f"http://127.0.0.1:{served[0]}/metrics", timeout=5) as m:
+        text = m.read().decode()
+    assert any(line.startswith("pw_redis_used_memory_bytes ") for line in text.splitlines())
 
 
 @pytest.mark.parametrize(("raw", "reason"), [
