@@ -27,7 +27,7 @@ _INT_RANGES = {
     "online_window_seconds": (30, 3600),
     "session_timeout_seconds": (60, 86400),
     "pageview_dedupe_seconds": (0, 86400),
-    "max_pages": (1, 1_000_000),
+    "max_pages": (1, 200_000),  # about 0.8 GB of Redis at most for one site
 }
 
 

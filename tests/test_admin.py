@@ -112,7 +112,8 @@ def test_put_site_creates_then_updates_only_named_settings(client: FlaskClient, 
     [{"timezone": "Mars/Olympus"}, {"timezone": "../../etc/passwd"}, {"locale": "fr"},
      {"online_window_seconds": 5}, {"max_pages": "many"}, {"origins": "https://a.vn"},
      {"origins": ["ftp://a.vn"]}, {"origins": ["https://a.vn/path"]}, {"colour": "red"},
-     {"name": ""}, {"pageview_dedupe_seconds": True}],
+     {"name": ""}, {"pageview_dedupe_seconds": True}, {"max_pages": 200_001},
+     {"max_pages": 1_000_000}],
 )
 def test_bad_settings_are_400_and_change_nothing(client: FlaskClient, root: str,
                                                  body: dict[str, object]) -> None:
