@@ -19,7 +19,6 @@ SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Settings change rarely; caching them keeps a hit at one Redis round trip. A change made
 # by the admin reaches every worker within this many seconds.
 CACHE_SECONDS = 5.0
-SITE_CACHE_MAX = 10_000  # cached lookups per process, unknown ids included
 MAX_ORIGINS = 50
 MAX_PREFIXES = 50
 
@@ -155,7 +154,7 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
     merged = {**(existing or {}), **clean}
     site = _build(site_id, merged)
     db.save(store, site_id, site.to_json())
-    store.site_cache.pop(site_id, None)
+    store.site_cache.pop(site_id)
     return site, existing is None
 
 
@@ -169,31 +168,21 @@ def _build(site_id: str, data: Mapping[str, Any]) -> Site:
     return Site(id=site_id, **known)
 
 
-def _remember(store: Store, site_id: str, entry: tuple[float, Site | None]) -> None:
-    """Cache a lookup (unknown ids too: public requests name any id they like), bounded."""
-    if len(store.site_cache) >= SITE_CACHE_MAX:
-        now = time.monotonic()
-        fresh = {k: v for k, v in list(store.site_cache.items()) if v[0] > now}
-        store.site_cache.clear()  # the store's own dict: other references see the change
-        if len(fresh) < SITE_CACHE_MAX:
-            store.site_cache.update(fresh)
-    store.site_cache[site_id] = entry
-
-
 def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
     """The site, or NotFound; public requests may read it from the cache."""
     check_site_id(site_id)
     now = time.monotonic()
     if cached:
-        hit = store.site_cache.get(site_id)
-        if hit is not None and hit[0] > now:
+        # unknown ids are cached too (as None): public requests name any id they like
+        hit = store.site_cache.entry(site_id, now)
+        if hit is not None:
             site: Site | None = hit[1]
             if site is None:
                 raise NotFound("unknown site")
             return site
     data = db.load(store, site_id)
     found = _build(site_id, data) if data is not None else None
-    _remember(store, site_id, (now + CACHE_SECONDS, found))
+    store.site_cache.put(site_id, found, now + CACHE_SECONDS, now=now)
     if found is None:
         raise NotFound("unknown site")
     return found
@@ -222,15 +211,15 @@ def get_many(store: Store, site_ids: list[str]) -> dict[str, Site]:
     found: dict[str, Site] = {}
     missing = []
     for site_id in dict.fromkeys(site_ids):
-        hit = store.site_cache.get(site_id)
-        if hit is not None and hit[0] > now:
+        hit = store.site_cache.entry(site_id, now)
+        if hit is not None:
             if hit[1] is not None:
                 found[site_id] = hit[1]
         elif SITE_ID_RE.match(site_id):
             missing.append(site_id)
     for site_id, data in zip(missing, db.load_many(store, missing), strict=True):
         site = _build(site_id, data) if data is not None else None
-        _remember(store, site_id, (now + CACHE_SECONDS, site))
+        store.site_cache.put(site_id, site, now + CACHE_SECONDS, now=now)
         if site is not None:
             found[site_id] = site
     return found
@@ -255,5 +244,5 @@ def delete_site(store: Store, site_id: str, *, purge: bool = False) -> None:
     db.delete(store, site_id, purge=purge)
     if site.merged_into:
         merges_db.forget_alias(store, site_id, site.merged_into)
-    store.site_cache.pop(site_id, None)
+    store.site_cache.pop(site_id)
 

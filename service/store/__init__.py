@@ -10,6 +10,7 @@ from typing import Any
 import redis
 from flask import Flask, current_app
 
+from service.cache import Cache
 from service.store.client import make_client
 from service.store.errors import (
     REDIS_ERRORS,
@@ -26,6 +27,11 @@ __all__ = ["Store", "StorageRefused", "StorageUnavailable", "VersionConflict", "
            "init_app", "refusal_reason"]
 
 
+# Per process (each gunicorn worker): every cached site and group answer fits in these.
+SITE_CACHE_BYTES = 4 * 1024 * 1024
+GROUP_CACHE_BYTES = 16 * 1024 * 1024
+
+
 class Store:
     """A Redis client, the key builder and the registered scripts."""
 
@@ -33,11 +39,11 @@ class Store:
         self.redis = client
         self.keys = keys
         self.scripts = Scripts(client)
-        # site id -> (expires at monotonic, site); see service.sites.get_site
-        self.site_cache: dict[str, tuple[float, Any]] = {}
-        self.salt_cache: dict[str, str] = {}
-        # group id -> (expires at monotonic, roll-up); see service.groups.stats
-        self.group_cache: dict[str, tuple[float, Any]] = {}
+        # site id -> site (None: unknown); see service.sites.get_site
+        self.site_cache = Cache("sites", SITE_CACHE_BYTES)
+        self.salt_cache = Cache("salts", 64 * 1024)  # day -> the day's visitor salt
+        # group id -> roll-up, "page:<id>" -> public page; see service.groups.stats
+        self.group_cache = Cache("groups", GROUP_CACHE_BYTES)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "pw") -> Store:
