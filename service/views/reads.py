@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from service import report_gate
 from service.cache import Cache
 from service.errors import TooMany
 from service.limiter import READS_LIMIT, READS_PER_MINUTE, LocalLimit, limiter
@@ -81,9 +82,18 @@ def read_cache() -> ReadCache:
     return cache
 
 
+def kept_reports() -> Cache:
+    """This app's kept reports of ended periods (one per process)."""
+    cache: Cache = current_app.extensions.setdefault("pw_reports",
+                                                      report_gate.kept_reports())
+    return cache
+
+
 def forget(site_id: str) -> None:
-    """Drop this process's cached answers about a site (after an admin changed it)."""
+    """Drop this process's cached answers and kept reports about a site (after an admin
+    changed it)."""
     read_cache().forget(site_id)
+    report_gate.forget(kept_reports(), site_id)
 
 
 def allow() -> None:
