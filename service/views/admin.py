@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -164,8 +164,8 @@ def report_response(key: tuple[str, ...], period: reports.ReportPeriod, today: d
         return body, f"bao-cao-{report.name_id}-{report.period.id}.{extension}"
 
     body, filename = report_gate.kept_or_built(
-        reads.kept_reports(), (*key, period.id, extension), ended=report_gate.has_ended(period.end, today),
-        build=render)
+        reads.kept_reports(), (*key, period.id, extension),
+        ended=report_gate.has_ended(period.end, today), build=render)
     mimetype = "text/csv" if extension == "csv" else workbook.MIMETYPE
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
