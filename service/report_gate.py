@@ -45,15 +45,16 @@ def _busy() -> TooMany:
 
 
 @contextmanager
-def one_at_a_time(wait: float = WAIT_SECONDS) -> Iterator[None]:
-    """Hold this process's report builder, waiting for it at most `wait` seconds."""
+def one_at_a_time(wait: float | None = None) -> Iterator[None]:
+    """Hold this process's report builder, waiting for it at most `wait` seconds
+    (WAIT_SECONDS by default)."""
     global _waiting
     with _counting:
         if _waiting >= MAX_WAITING:
             raise _busy()
         _waiting += 1
     try:
-        got = _building.acquire(timeout=wait)
+        got = _building.acquire(timeout=WAIT_SECONDS if wait is None else wait)
     finally:
         with _counting:
             _waiting -= 1
