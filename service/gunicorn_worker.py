@@ -129,7 +129,7 @@ class Framer:
         framing headers (Transfer-Encoding, Content-Length, Expect: answered here)."""
         request = self.request
         assert request is not None
-        headers = []
+        headers: list[tuple[str, str]] = []
         framed = False
         for name, value in request.headers.raw_items():
             lower = name.lower()
@@ -174,7 +174,7 @@ class FramedRequest(Request):  # type: ignore[misc]  # gunicorn is untyped
         self.parse_request_line(self.framed.line)
         secure, forwarders = self._peer_trusted_for_forwarded()
         scheme_state, seen = [False], set[str]()
-        headers = []
+        headers: list[tuple[str, str]] = []
         for name, value in self.framed.headers:
             if len(headers) >= self.limit_request_fields:
                 raise LimitRequestHeaders("limit request headers fields")
@@ -253,8 +253,9 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Every socket of a worker is a file: make room for the promised 2,000 idle ones.
-        limit = raise_open_files(self.worker_connections + 256)
-        self.worker_connections = min(self.worker_connections, limit - 256)
+        wanted: int = self.cfg.worker_connections
+        limit = raise_open_files(wanted + 256)
+        self.worker_connections: int = min(wanted, limit - 256)
         self.max_keepalived = self.worker_connections - self.cfg.threads
         self.deadlines: list[tuple[float, int, Any]] = []  # a heap; stale entries skipped
         self.order = itertools.count()
