@@ -281,58 +281,65 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
         fresh = not hasattr(conn, "pw_framer")
         conn.pw_framer = Framer(leftover)
         conn.pw_leftover = b""
-        conn.pw_started = None
-        # A new connection must speak within SILENT_SECONDS; a kept-alive one became
-        # readable (or holds pipelined bytes): its request has begun.
-        self._set_deadline(conn, now + SILENT_SECONDS if fresh else now + REQUEST_SECONDS)
-        if not fresh:
-            conn.pw_started = now
+        conn.pw_waiting = False  # on the poller, with a deadline
+        # A new connection must speak within SILENT_SECONDS of its accept; a kept-alive
+        # one became readable (or holds pipelined bytes): its request has begun.
+        conn.pw_opened = now
+        conn.pw_started = None if fresh else now
         conn.sock.setblocking(False)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._receive, conn))
-        if leftover:
-            self._take(conn, b"")
+        # The request is usually whole already: then it never touches the poller.
+        if not (self._take(conn, b"") if leftover else self._receive(conn)):
+            conn.pw_waiting = True
+            self._set_deadline(conn)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._receive, conn))
+
+    def _set_deadline(self, conn: Any) -> None:
+        if conn.pw_started is None:
+            conn.pw_deadline = conn.pw_opened + SILENT_SECONDS
         else:
-            self._receive(conn)  # the request is often there already
+            conn.pw_deadline = conn.pw_opened + REQUEST_SECONDS
+        heapq.heappush(self.deadlines, (conn.pw_deadline, next(self.order), conn))
 
-    def _set_deadline(self, conn: Any, deadline: float) -> None:
-        conn.pw_deadline = deadline
-        heapq.heappush(self.deadlines, (deadline, next(self.order), conn))
-
-    def _receive(self, conn: Any, _fileobj: Any = None) -> None:
+    def _receive(self, conn: Any, _fileobj: Any = None) -> bool:
+        """Read what arrived; True once the connection has left the framer."""
         if conn.pw_framer is None:
-            return
+            return True
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             data = b""
         if not data:  # the client left
             self._drop(conn)
-            return
+            return True
         if conn.pw_started is None:
             conn.pw_started = time.monotonic()
-            self._set_deadline(conn, conn.pw_deadline - SILENT_SECONDS + REQUEST_SECONDS)
-        self._take(conn, data)
+            if conn.pw_waiting:
+                self._set_deadline(conn)  # from the accept: SILENT_SECONDS -> REQUEST_SECONDS
+        return self._take(conn, data)
 
-    def _take(self, conn: Any, data: bytes) -> None:
+    def _take(self, conn: Any, data: bytes) -> bool:
+        """Feed the framer; True once the request went to a thread or was refused."""
         framer: Framer = conn.pw_framer
         try:
             request = framer.feed(data)
         except Refused as refused:
             self._refuse(conn, refused.status, refused.reason)
-            return
+            return True
         if request is None:
             if framer.waits_for_continue():
                 self._send(conn, _CONTINUE)
-            return
+            return conn.pw_framer is None  # dropped if the 100 could not be sent
         conn.pw_framer = None
         conn.pw_leftover = framer.leftover
-        self.poller.unregister(conn.sock)
+        if conn.pw_waiting:
+            self.poller.unregister(conn.sock)
         # The thread reads this one request from memory, never from the socket.
         conn.parser = OneRequest(self.cfg, request, conn.client)
         conn.data_ready = True
         super().enqueue_req(conn)
+        return True
 
     def _send(self, conn: Any, data: bytes) -> None:
         try:
@@ -351,10 +358,11 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
         if conn.pw_framer is None:
             return
         conn.pw_framer = None
-        try:
-            self.poller.unregister(conn.sock)
-        except (KeyError, ValueError, OSError):
-            pass
+        if conn.pw_waiting:
+            try:
+                self.poller.unregister(conn.sock)
+            except (KeyError, ValueError, OSError):
+                pass
         self.nr_conns -= 1
         close_now(conn.sock)
 
