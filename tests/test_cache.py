@@ -67,8 +67,8 @@ def test_sizes_count_what_a_value_holds() -> None:
 
 def test_reads_of_100_path_urls_cannot_grow_a_worker_past_the_budget(
         app: Flask, client: FlaskClient, site: sites.Site) -> None:
-    """The attack of the issue: every URL new, each naming 100 long paths (up to gunicorn's
-    8 KB request line). Unbounded, the 150 answers would keep about 5 MB here; the service's
+    """The attack of the issue: every URL new, each naming 100 long paths (about 8 KB
+    of URL). Unbounded, the 150 answers would keep about 5 MB here; the service's
     own allocations (the test client's are left out) stay within the budget."""
     budget = 1024 * 1024
     cache: ReadCache = app.extensions["pw_reads"]
