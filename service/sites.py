@@ -165,6 +165,8 @@ def _build(site_id: str, data: Mapping[str, Any]) -> Site:
             known[name] = tuple(known[name])
     if known.get("name") == site_id:
         known["name"] = ""
+    if isinstance(known.get("max_pages"), int):  # stored before the bound: held to it
+        known["max_pages"] = min(known["max_pages"], _INT_RANGES["max_pages"][1])
     return Site(id=site_id, **known)
 
 

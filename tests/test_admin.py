@@ -214,3 +214,12 @@ def test_history_counts_todays_uniques_afresh(client: FlaskClient, root: str,
     days = client.get("/api/v1/admin/sites/thanhxuan/history", headers=auth(root)
                       ).get_json()["days"]
     assert days[-1]["uniques"] == 3 and days[-1]["visits"] == 3
+
+
+def test_max_pages_stored_before_its_bound_is_held_to_200000(store: Store) -> None:
+    from service import sites
+    from service.store.sites import load, save
+
+    sites.put_site(store, "cu", {})
+    save(store, "cu", {**(load(store, "cu") or {}), "max_pages": 1_000_000})
+    assert sites.get_site(store, "cu", cached=False).max_pages == 200_000
