@@ -133,3 +133,20 @@ def test_votes_too_answer_503_with_the_reason(full_app: Flask, own_redis: RedisP
                            content_type="text/plain", environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert response.status_code == 503
     assert response.get_json() == {"error": "storage refuses writes: memory budget reached"}
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("MISCONF Redis is configured to save RDB snapshots, but ...", "disk full"),
+    ("MISCONF Errors writing to the AOF file: No space left on device", "disk full"),
+    ("Error running script (call to f_1): @user_script:1: @user_script: 1: -OOM command not "
+     "allowed when used memory > 'maxmemory'.", "memory budget reached"),
+    ("Command # 1 (SET a 1) of pipeline caused error: MISCONF Redis is configured to save",
+     "disk full"),
+    ("WRONGTYPE Operation against a key holding the wrong kind of value", None),
+    ("ERR unknown command 'ROOMS'", None),
+])
+def test_refusals_are_recognised_however_redis_py_words_them(message: str,
+                                                              reason: str | None) -> None:
+    from service.store import refusal_reason
+
+    assert refusal_reason(Exception(message)) == reason

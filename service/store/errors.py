@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import Counter
 
 REDIS_ERRORS = Counter("pw_redis_errors_total", "Failed Redis operations", ["operation"])
@@ -21,6 +23,7 @@ class VersionConflict(Exception):
 
 # Redis's own error codes for refused writes, and what they mean to an operator.
 REFUSALS = {"MISCONF": "disk full", "OOM": "memory budget reached"}
+_CODE = re.compile(r"(?:^|[\s:-])(MISCONF|OOM) ")
 
 
 class StorageRefused(StorageUnavailable):
@@ -36,14 +39,15 @@ def refusal_reason(exc: BaseException | None) -> str | None:
     """"disk full" or "memory budget reached" when `exc` (or its cause) is such a refusal.
 
     Redis prefixes the error with its code; from inside a script the code follows the
-    script's own words ("... @user_script:1: -OOM command not allowed ...").
+    script's own words ("... @user_script:1: -OOM command not allowed ..."), and redis-py
+    puts its own words before a pipeline's ("Command # 1 (...) of pipeline caused error:
+    MISCONF ...").
     """
     seen = 0
     while exc is not None and seen < 5:
-        message = str(exc)
-        for code, reason in REFUSALS.items():
-            if message.startswith(code + " ") or f"-{code} " in message:
-                return reason
+        found = _CODE.search(str(exc))
+        if found is not None:
+            return REFUSALS[found.group(1)]
         if type(exc).__name__ == "OutOfMemoryError":  # redis-py strips the code here
             return REFUSALS["OOM"]
         exc = exc.__cause__ or exc.__context__
