@@ -40,8 +40,8 @@ from gunicorn.workers.gthread import ThreadWorker
 # Both promised as "within 5 s" and "within 10 s", with room for a busy event loop.
 SILENT_SECONDS = 4.0
 REQUEST_SECONDS = 9.5
-WRITE_SECONDS = 10.0
-ACCEPT_BATCH = 256  # each send of an answer, on the thread
+WRITE_SECONDS = 10.0  # each send of an answer, on the thread
+ACCEPT_BATCH = 256  # connections accepted per turn of the loop
 MAX_HEAD = 16 * 1024  # h11 answers 431 beyond this
 MAX_BODY = 64 * 1024  # as the app's MAX_CONTENT_LENGTH: 413 beyond this
 _BARE_LF = re.compile(rb"(?<!\r)\n")

@@ -89,7 +89,10 @@ class Store:
         the nodes of a cluster; None when INFO is not allowed or Redis does not answer."""
         try:
             with self.guard("info"):
-                info = self.redis.info("memory")
+                try:
+                    info = self.redis.info("memory")
+                except redis.exceptions.NoPermissionError:
+                    return None  # an ACL user without +info: no figure, and no error counted
         except (StorageUnavailable, redis.exceptions.ResponseError):
             return None
         nodes = [v for v in info.values() if isinstance(v, dict)] or [info]
