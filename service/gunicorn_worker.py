@@ -286,7 +286,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
         # one became readable (or holds pipelined bytes): its request has begun.
         conn.pw_opened = now
         conn.pw_started = None if fresh else now
-        conn.sock.setblocking(False)
+        # The socket is non-blocking already (gunicorn's TConn, and its finish_request
+        # before a kept-alive connection goes back to the poller).
         # The request is usually whole already: then it never touches the poller.
         if not (self._take(conn, b"") if leftover else self._receive(conn)):
             conn.pw_waiting = True
@@ -378,6 +379,7 @@ class Worker(ThreadWorker):  # type: ignore[misc]  # gunicorn is untyped
             self.nr_conns -= 1
             close_now(conn.sock)
         elif conn.pw_leftover and self.alive:
+            conn.sock.setblocking(False)  # the thread left it with a write timeout
             self.enqueue_req(conn)  # pipelined bytes already read: straight to the framer
         else:
             super().finish_request(conn, fs)  # kept alive: back to the poller
