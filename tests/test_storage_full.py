@@ -87,6 +87,10 @@ def _writes_and_reads(client: FlaskClient, root: str, reason: str) -> None:
     assert stats.status_code == 200
     assert stats.get_json()["visits"]["total"] >= 1
     assert client.get("/api/v1/sites/thanhxuan/polls/dap-ung").status_code == 200
+    for read in ("pages?path=/truoc", "pages/top?period=today", "hotlines"):
+        answer = client.get(f"/api/v1/sites/thanhxuan/{read}",
+                            environ_base={"REMOTE_ADDR": "198.51.100.4"})
+        assert answer.status_code == 200, (read, answer.get_json())
     assert client.get("/api/v1/admin/sites/thanhxuan",
                       headers={"Authorization": f"Bearer {root}"}).get_json()["name"] == \
         "Quận Thanh Xuân"
