@@ -30,6 +30,7 @@ from typing import Any
 import redis
 
 from benchmarks import export_import
+from benchmarks.edge import edge_lines
 from service import groups, hotlines, polls, ratings, sites, tickets, visits, votes
 from service.periods import periods_of
 from service.store import Store, counters
@@ -573,6 +574,28 @@ def group_only() -> int:
     return 0
 
 
+def edge_only() -> int:
+    """`PW_BENCH_ONLY=edge make bench`: the HTTP edge part alone."""
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    embedded = EmbeddedRedis(tmp / "redis")
+    embedded.start()
+    try:
+        store = Store.from_url(embedded.url)
+        sites.put_site(store, "bench", {})
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
+                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
+        (tmp / "prom").mkdir()
+        found = edge_lines(env)
+    finally:
+        embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nportal-widgets HTTP edge benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n".join(found))
+    return 0
+
+
 def ratings_only() -> int:
     """`PW_BENCH_ONLY=ratings make bench`: POST ratings against the minimal route
     (interleaved, medians; CPU per request) and its Redis cost, alone (PW_BENCH_SECONDS
@@ -653,6 +676,8 @@ def main() -> int:
         return group_only()
     if os.environ.get("PW_BENCH_ONLY") == "ratings":
         return ratings_only()
+    if os.environ.get("PW_BENCH_ONLY") == "edge":
+        return edge_only()
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     embedded = EmbeddedRedis(tmp / "redis")
     embedded.start()
@@ -726,6 +751,7 @@ def main() -> int:
               + ", ".join(f"{v:.2f}" for v in p99_half) + " ms")
         print(f"  wrk runs repeated because one worker held the connections: {RUNS['reruns']}")
         print("\n".join(group_lines(grouped)), flush=True)
+        print("\n".join(edge_lines(env)), flush=True)
         cost = redis_cost(embedded.url, store)
     finally:
         embedded.stop()

@@ -27,6 +27,7 @@ class StorageSettings:
     url: str | None  # None: the embedded Redis of data_dir
     data_dir: Path
     key_prefix: str
+    redis_maxmemory: int = 0  # bytes; the embedded Redis's budget (0: none)
 
     @property
     def embedded_url(self) -> str:
@@ -42,7 +43,42 @@ class StorageSettings:
         prefix = env.get("PW_KEY_PREFIX") or "pw"
         if not _PREFIX_RE.match(prefix):
             raise ConfigError("PW_KEY_PREFIX must be 1-32 characters of letters, digits, _ or -")
-        return cls(url=url, data_dir=Path(env.get("PW_DATA_DIR") or "./var"), key_prefix=prefix)
+        return cls(url=url, data_dir=Path(env.get("PW_DATA_DIR") or "./var"), key_prefix=prefix,
+                   redis_maxmemory=redis_maxmemory(env.get("PW_REDIS_MAXMEMORY") or None))
+
+
+_MEMORY_RE = re.compile(r"^([0-9]{1,15})(b|k|kb|m|mb|g|gb)?$", re.IGNORECASE)
+# Redis's own units: k/m/g are powers of 1000, kb/mb/gb powers of 1024.
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
+          "g": 1000**3, "gb": 1024**3}
+MIN_MAXMEMORY = 16 * 1024**2  # less cannot hold the service's scripts and a few sites
+
+
+def available_memory() -> int:
+    """The memory this process may use: the machine's, or its cgroup's limit when lower."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()  # cgroup v2
+    except OSError:
+        limit = "max"
+    if limit.isdigit():
+        total = min(total, int(limit))
+    return int(total)
+
+
+def redis_maxmemory(raw: str | None) -> int:
+    """PW_REDIS_MAXMEMORY in bytes (Redis syntax: `4gb`, `512mb`, `1000000`); default: half
+    of the available memory."""
+    if raw is None:
+        return max(available_memory() // 2, MIN_MAXMEMORY)
+    match = _MEMORY_RE.match(raw.strip())
+    if match is None:
+        raise ConfigError(f"PW_REDIS_MAXMEMORY must be a size such as 512mb or 4gb, got "
+                          f"{raw[:40]!r}")
+    value = int(match.group(1)) * _UNITS[(match.group(2) or "").lower()]
+    if value < MIN_MAXMEMORY:
+        raise ConfigError(f"PW_REDIS_MAXMEMORY must be at least 16mb, got {raw[:40]!r}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -78,11 +78,12 @@ def put_group(store: Store, group_id: str, body: Any) -> tuple[Group, bool]:
     # settings of members are read from Redis, not from a cache that may predate a new site
     for site_id in body.get("sites", []) if isinstance(body, Mapping) else []:
         if isinstance(site_id, str):
-            store.site_cache.pop(site_id, None)
+            store.site_cache.pop(site_id)
     group = validate(store, body, group_id)
     created = db.load(store, group_id) is None
     db.save(store, group_id, {"name": group.name, "sites": list(group.sites)})
-    store.group_cache.pop(group_id, None)
+    store.group_cache.pop(group_id)
+    store.group_cache.pop(f"page:{group_id}")
     return group, created
 
 
@@ -105,7 +106,8 @@ def delete_group(store: Store, group_id: str) -> None:
     """Remove the group (its sites stay)."""
     if not db.delete(store, _check_id(group_id)):
         raise NotFound("unknown group")
-    store.group_cache.pop(group_id, None)
+    store.group_cache.pop(group_id)
+    store.group_cache.pop(f"page:{group_id}")
 
 
 def members(store: Store, group: Group) -> list[Site]:
@@ -128,15 +130,12 @@ def stats(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]:
     """The roll-up: sums of the members' public figures and the members ranked by visits
     this month; up to CACHE_SECONDS old."""
     clock = time.monotonic()
-    cached = store.group_cache.get(_check_id(group_id))
-    if cached is not None and cached[0] > clock:
-        found: dict[str, Any] = cached[1]
-        return found
+    cached: dict[str, Any] | None = store.group_cache.get(_check_id(group_id), clock)
+    if cached is not None:
+        return cached
     group = get_group(store, group_id)
     result = _roll_up(store, group, now)
-    if len(store.group_cache) > 1000:
-        store.group_cache.clear()
-    store.group_cache[group_id] = (clock + CACHE_SECONDS, result)
+    store.group_cache.put(group_id, result, clock + CACHE_SECONDS, now=clock)
     return result
 
 
@@ -171,10 +170,9 @@ def public_page(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]
     public_stats is on. Kept up to PAGE_SECONDS per process."""
     clock = time.monotonic()
     key = f"page:{_check_id(group_id)}"
-    cached = store.group_cache.get(key)
-    if cached is not None and cached[0] > clock:
-        found: dict[str, Any] = cached[1]
-        return found
+    cached: dict[str, Any] | None = store.group_cache.get(key, clock)
+    if cached is not None:
+        return cached
     group = get_group(store, group_id)
     member_sites = members(store, group)
     if not member_sites or not all(s.public_stats for s in member_sites):
@@ -205,5 +203,5 @@ def public_page(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]
         "timezone": member_sites[0].timezone,
         "origins": list(dict.fromkeys(o for site in member_sites for o in site.origins)),
     }
-    store.group_cache[key] = (clock + PAGE_SECONDS, result)
+    store.group_cache.put(key, result, clock + PAGE_SECONDS, now=clock)
     return result

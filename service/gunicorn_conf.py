@@ -8,14 +8,17 @@ from typing import Any
 # 2 cores: two worker processes with a few threads each; Redis calls release the GIL.
 workers = int(os.environ.get("PW_WORKERS", "2"))
 threads = int(os.environ.get("PW_THREADS", "4"))
-# gthread, but a thread gets a connection only once its whole request has arrived, within
-# 10 s (service/gunicorn_worker.py): a slow client holds a socket, not a thread.
+# gthread, but h11 frames each request on the event loop and a thread gets it only once
+# it has all arrived, within 10 s (service/gunicorn_worker.py): a slow client holds a
+# socket, not a thread.
 worker_class = "service.gunicorn_worker.Worker"
-worker_connections = 1000  # per worker
+# Per worker; an idle socket costs a file descriptor and a small buffer. The worker raises
+# its RLIMIT_NOFILE to fit (up to the hard limit).
+worker_connections = 5000
 bind = "127.0.0.1:8000"  # `serve --host/--port` passes the real one
 timeout = 30
 graceful_timeout = 20
-keepalive = 5
+keepalive = 4  # idle after an answer: closed within 5 s (the worker checks in time)
 # Our own JSON access line (service.logs) replaces gunicorn's, which would print client IPs.
 accesslog = None
 errorlog = "-"

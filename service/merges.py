@@ -88,7 +88,7 @@ def merge(store: Store, source_id: str, target_id: Any, *, now: datetime,
         raise Conflict("target is an alias") if accepted == -2 else Invalid(
             f"unknown site: {target.id}")
     for site_id in (source.id, target.id):
-        store.site_cache.pop(site_id, None)
+        store.site_cache.pop(site_id)
     _settle(store, source.id, target.id, now,
             SETTLE_SECONDS if settle_seconds is None else settle_seconds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from service import sites, visits
-from service.errors import Unauthorized
+from service.errors import Forbidden, Unauthorized
 from service.logs import access_line
 from service.store import StorageUnavailable, get_store
 from service.store.errors import REDIS_ERRORS
@@ -56,7 +57,8 @@ bp = Blueprint("metrics", __name__)
 
 
 class OnlineCollector(Collector):
-    """pw_online_visitors{site}, read from Redis at scrape time."""
+    """pw_online_visitors{site} and pw_redis_used_memory_bytes, read from Redis at scrape
+    time."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -71,7 +73,13 @@ class OnlineCollector(Collector):
                     family.add_metric([site.id], visits.online(store, site, now=now))
             except StorageUnavailable:
                 pass
+            memory = store.memory()
         yield family
+        if memory is not None:
+            used = GaugeMetricFamily("pw_redis_used_memory_bytes",
+                                     "Memory Redis uses (its budget: PW_REDIS_MAXMEMORY)")
+            used.add_metric([], memory[0])
+            yield used
 
 
 @lru_cache(maxsize=4096)
@@ -118,6 +126,29 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+# Loopback, RFC 1918 and unique local IPv6: where a scraper beside the service lives.
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"))
+
+
+def socket_peer(environ: dict[str, Any]) -> str:
+    """The address of the socket's other end, whatever X-Forwarded-For says: ProxyFix keeps
+    the original REMOTE_ADDR aside when it rewrites it."""
+    original = environ.get("werkzeug.proxy_fix.orig") or {}
+    return str(original.get("REMOTE_ADDR") or environ.get("REMOTE_ADDR") or "")
+
+
+def private_peer(address: str) -> bool:
+    """Whether an address is on loopback or a private network (IPv4-mapped included)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address == ""  # a unix socket has no address: only local processes reach it
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in PRIVATE_NETWORKS)
+
+
 @bp.get("/metrics")
 def metrics_view() -> Response:
     """Prometheus text: all workers' metrics plus online visitors from Redis."""
@@ -126,6 +157,9 @@ def metrics_view() -> Response:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise Unauthorized("invalid token", {"WWW-Authenticate": "Bearer"})
+    elif not private_peer(socket_peer(request.environ)):
+        raise Forbidden("metrics answer loopback and private networks only; "
+                        "set PW_METRICS_TOKEN to scrape from elsewhere")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # A fresh registry per scrape reads every worker's files (multiprocess mode).
         base = CollectorRegistry()

@@ -343,7 +343,7 @@ def import_file(store: Store, checked: Checked, *, now: datetime, site_as: str |
             if after_lines is not None:
                 after_lines(applied)
         db.activate(store, site_id, _final_settings(store, site_id, checked, into), export_id)
-        store.site_cache.pop(site_id, None)
+        store.site_cache.pop(site_id)
     if into is None:  # merged, the site's groups stay the target's (as after a merge)
         for line in checked.finishing:
             db.finish_line(store, site_id, line)

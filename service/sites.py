@@ -22,7 +22,6 @@ SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Settings change rarely; caching them keeps a hit at one Redis round trip. A change made
 # by the admin reaches every worker within this many seconds.
 CACHE_SECONDS = 5.0
-SITE_CACHE_MAX = 10_000  # cached lookups per process, unknown ids included
 MAX_ORIGINS = 50
 MAX_PREFIXES = 50
 
@@ -30,7 +29,7 @@ _INT_RANGES = {
     "online_window_seconds": (30, 3600),
     "session_timeout_seconds": (60, 86400),
     "pageview_dedupe_seconds": (0, 86400),
-    "max_pages": (1, 200_000),
+    "max_pages": (1, 200_000),  # about 0.8 GB of Redis at most for one site
 }
 
 
@@ -171,7 +170,7 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
     site = _build(site_id, merged)
     before = _build(site_id, existing) if existing is not None else None
     db.save(store, site_id, _stored(site, clean, existing))
-    store.site_cache.pop(site_id, None)
+    store.site_cache.pop(site_id)
     if site.verifies and before is not None and not before.verifies:
         # its paths were tracked unchecked: each is listed again once the portal confirms it
         checks_db.queue_unchecked(store, site_id, now_ms=int(time.time() * 1000))
@@ -200,18 +199,9 @@ def _build(site_id: str, data: Mapping[str, Any]) -> Site:
             known[name] = tuple(known[name])
     if known.get("name") == site_id:
         known["name"] = ""
+    if isinstance(known.get("max_pages"), int):  # stored before the bound: held to it
+        known["max_pages"] = min(known["max_pages"], _INT_RANGES["max_pages"][1])
     return Site(id=site_id, **known)
-
-
-def _remember(store: Store, site_id: str, entry: tuple[float, Site | None]) -> None:
-    """Cache a lookup (unknown ids too: public requests name any id they like), bounded."""
-    if len(store.site_cache) >= SITE_CACHE_MAX:
-        now = time.monotonic()
-        fresh = {k: v for k, v in list(store.site_cache.items()) if v[0] > now}
-        store.site_cache.clear()  # the store's own dict: other references see the change
-        if len(fresh) < SITE_CACHE_MAX:
-            store.site_cache.update(fresh)
-    store.site_cache[site_id] = entry
 
 
 def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
@@ -219,15 +209,16 @@ def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
     check_site_id(site_id)
     now = time.monotonic()
     if cached:
-        hit = store.site_cache.get(site_id)
-        if hit is not None and hit[0] > now:
+        # unknown ids are cached too (as None): public requests name any id they like
+        hit = store.site_cache.entry(site_id, now)
+        if hit is not None:
             site: Site | None = hit[1]
             if site is None:
                 raise NotFound("unknown site")
             return site
     data = db.load(store, site_id)
     found = _build(site_id, data) if data is not None else None
-    _remember(store, site_id, (now + CACHE_SECONDS, found))
+    store.site_cache.put(site_id, found, now + CACHE_SECONDS, now=now)
     if found is None:
         raise NotFound("unknown site")
     return found
@@ -256,15 +247,15 @@ def get_many(store: Store, site_ids: list[str]) -> dict[str, Site]:
     found: dict[str, Site] = {}
     missing = []
     for site_id in dict.fromkeys(site_ids):
-        hit = store.site_cache.get(site_id)
-        if hit is not None and hit[0] > now:
+        hit = store.site_cache.entry(site_id, now)
+        if hit is not None:
             if hit[1] is not None:
                 found[site_id] = hit[1]
         elif SITE_ID_RE.match(site_id):
             missing.append(site_id)
     for site_id, data in zip(missing, db.load_many(store, missing), strict=True):
         site = _build(site_id, data) if data is not None else None
-        _remember(store, site_id, (now + CACHE_SECONDS, site))
+        store.site_cache.put(site_id, site, now + CACHE_SECONDS, now=now)
         if site is not None:
             found[site_id] = site
     return found
@@ -296,7 +287,7 @@ def delete_site(store: Store, site_id: str, *, purge: bool = False,
     kept (409): deleting it would break their old embed snippets."""
     now_ms = ms(now or datetime.now(UTC))
     check_site_id(site_id)
-    store.site_cache.pop(site_id, None)
+    store.site_cache.pop(site_id)
     settings = db.load(store, site_id)
     if settings is None:
         # deleted before (tombstone), or by a release without tombstones (data left)
@@ -314,7 +305,7 @@ def delete_site(store: Store, site_id: str, *, purge: bool = False,
         db.mark_deleted(store, site_id, settings, now_ms)
     if site.merged_into:
         merges_db.forget_alias(store, site_id, site.merged_into)
-    store.site_cache.pop(site_id, None)
+    store.site_cache.pop(site_id)
 
 
 def restore_site(store: Store, site_id: str) -> Site:
@@ -331,5 +322,5 @@ def restore_site(store: Store, site_id: str) -> Site:
     db.restore(store, site_id, site.to_json())
     if site.merged_into:
         merges_db.relist_alias(store, site_id, site.merged_into)
-    store.site_cache.pop(site_id, None)
+    store.site_cache.pop(site_id)
     return site

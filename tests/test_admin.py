@@ -113,7 +113,8 @@ def test_put_site_creates_then_updates_only_named_settings(client: FlaskClient, 
     [{"timezone": "Mars/Olympus"}, {"timezone": "../../etc/passwd"}, {"locale": "fr"},
      {"online_window_seconds": 5}, {"max_pages": "many"}, {"origins": "https://a.vn"},
      {"origins": ["ftp://a.vn"]}, {"origins": ["https://a.vn/path"]}, {"colour": "red"},
-     {"name": ""}, {"pageview_dedupe_seconds": True}],
+     {"name": ""}, {"pageview_dedupe_seconds": True}, {"max_pages": 200_001},
+     {"max_pages": 1_000_000}],
 )
 def test_bad_settings_are_400_and_change_nothing(client: FlaskClient, root: str,
                                                  body: dict[str, object]) -> None:
@@ -214,3 +215,12 @@ def test_history_counts_todays_uniques_afresh(client: FlaskClient, root: str,
     days = client.get("/api/v1/admin/sites/thanhxuan/history", headers=auth(root)
                       ).get_json()["days"]
     assert days[-1]["uniques"] == 3 and days[-1]["visits"] == 3
+
+
+def test_max_pages_stored_before_its_bound_is_held_to_200000(store: Store) -> None:
+    from service import sites
+    from service.store.sites import load, save
+
+    sites.put_site(store, "cu", {})
+    save(store, "cu", {**(load(store, "cu") or {}), "max_pages": 1_000_000})
+    assert sites.get_site(store, "cu", cached=False).max_pages == 200_000

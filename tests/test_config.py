@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import ConfigError, Settings
+from service.config import ConfigError, Settings, StorageSettings, available_memory
 
 GOOD = {"PW_SECRET_KEY": "x" * 32, "PW_REDIS_URL": "redis://127.0.0.1:6379/0"}
 
@@ -43,6 +43,10 @@ def test_it_uses_the_embedded_socket_without_a_url(tmp_path: object) -> None:
         ({"PW_KEY_PREFIX": "pw:x"}, "PW_KEY_PREFIX"),
         ({"PW_KEY_PREFIX": "{pw}"}, "PW_KEY_PREFIX"),
         ({"PW_METRICS_TOKEN": "short"}, "PW_METRICS_TOKEN"),
+        ({"PW_REDIS_MAXMEMORY": "lots"}, "PW_REDIS_MAXMEMORY"),
+        ({"PW_REDIS_MAXMEMORY": "4tb"}, "PW_REDIS_MAXMEMORY"),
+        ({"PW_REDIS_MAXMEMORY": "-1gb"}, "PW_REDIS_MAXMEMORY"),
+        ({"PW_REDIS_MAXMEMORY": "1mb"}, "PW_REDIS_MAXMEMORY"),
     ],
 )
 def test_it_names_the_bad_variable(env: dict[str, str], variable: str) -> None:
@@ -77,3 +81,15 @@ def test_a_retried_hit_script_comes_long_before_its_marker_expires() -> None:
     discovery = len(sentinels) * call
     slowest = 2 * (call + discovery) + 0.1  # two attempts, each maybe finding the master anew
     assert slowest * 3 < ONCE_SECONDS
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("4gb", 4 * 1024**3), ("512MB", 512 * 1024**2), ("100m", 100 * 1000**2),
+    ("20000000", 20_000_000), ("1g", 1000**3),
+])
+def test_redis_maxmemory_takes_redis_units(raw: str, expected: int) -> None:
+    assert StorageSettings.from_env({"PW_REDIS_MAXMEMORY": raw}).redis_maxmemory == expected
+
+
+def test_redis_maxmemory_defaults_to_half_of_the_memory() -> None:
+    assert StorageSettings.from_env({}).redis_maxmemory == available_memory() // 2

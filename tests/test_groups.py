@@ -142,9 +142,11 @@ def test_the_roll_up_is_cached_up_to_5_seconds(store: Store, root: str) -> None:
     visits.record_hit(store, sites.get_site(store, "a"), visitor="x", path="/", title="",
                       now=now)
     assert groups.stats(store, "hanoi", now=now)["visits"]["total"] == 0  # cached
-    expires, value = store.group_cache["hanoi"]
+    found = store.group_cache.entry("hanoi")
+    assert found is not None
+    expires, value = found
     assert expires - 5.0 <= time.monotonic()
-    store.group_cache["hanoi"] = (0.0, value)  # 5 s later
+    store.group_cache.put("hanoi", value, 0.0)  # 5 s later
     assert groups.stats(store, "hanoi", now=now)["visits"]["total"] == 1
 
 

@@ -17,6 +17,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from service import hotlines, polls, sites
+from service.cli.serve import default_metrics_dir
 from service.store import Store
 from tests.conftest import BROWSER, metric_sample, post_hit
 from tests.test_serve import BIN, _env, _free_port, _wait_ready
@@ -32,8 +33,12 @@ def _scrape(port: int) -> str:
 def test_metrics_sum_exactly_across_two_workers_and_stale_files_are_wiped(
         tmp_path: Path) -> None:
     data = tmp_path / "var"
-    metrics_dir = data / "prometheus"
-    metrics_dir.mkdir(parents=True)
+    metrics_dir = default_metrics_dir(data)
+    # by default, not on the data dir's filesystem: a full disk must not kill the workers
+    assert not metrics_dir.resolve().is_relative_to(data.resolve())
+    if Path("/dev/shm").is_dir():
+        assert metrics_dir.parent == Path("/dev/shm")
+    metrics_dir.mkdir(parents=True, exist_ok=True)
     stale = metrics_dir / "counter_99999.db"
     stale.write_bytes(b"left over from a crashed run")
     subprocess.run([str(BIN), "demo"], env=_env(data), check=True, capture_output=True)
@@ -72,6 +77,7 @@ def test_metrics_sum_exactly_across_two_workers_and_stale_files_are_wiped(
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
+    assert not list(metrics_dir.glob("*.db"))  # a stopped instance leaves no files in memory
 
 
 def _metric_names(client: FlaskClient, store: Store) -> set[str]:
@@ -180,3 +186,39 @@ def test_rate_limited_requests_are_timed_and_counted(client: FlaskClient, store:
     assert samples(after, "pw_rate_limited_total") - samples(before, "pw_rate_limited_total") == 1
     assert samples(after, "pw_http_request_duration_seconds_count") - \
         samples(before, "pw_http_request_duration_seconds_count") == 11
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "status"), [
+    ("127.0.0.1", None, 200),
+    ("10.1.2.3", None, 200),
+    ("192.168.0.7", None, 200),
+    ("172.20.0.2", "203.0.113.9", 200),   # a private peer, whatever it forwards
+    ("::1", None, 200),
+    ("fd00::5", None, 200),
+    ("203.0.113.9", None, 403),
+    ("203.0.113.9", "127.0.0.1", 403),    # X-Forwarded-For is never believed here
+    ("100.64.0.1", None, 403),
+    ("2001:db8::1", None, 403),
+])
+def test_metrics_without_a_token_answer_private_peers_only(
+        redis_server: object, peer: str, forwarded: str | None, status: int) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(redis_server.url, PW_TRUSTED_PROXIES="1")  # type: ignore[attr-defined]
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    response = app.test_client().get("/metrics", headers=headers,
+                                     environ_base={"REMOTE_ADDR": peer})
+    assert response.status_code == status
+    if status == 403:
+        assert "PW_METRICS_TOKEN" in response.get_json()["error"]
+
+
+def test_metrics_with_a_token_answer_anyone_presenting_it(redis_server: object) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(redis_server.url, PW_METRICS_TOKEN="m" * 24)  # type: ignore[attr-defined]
+    client = app.test_client()
+    public = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/metrics", environ_base=public,
+                      headers={"Authorization": "Bearer " + "m" * 24}).status_code == 200
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 401

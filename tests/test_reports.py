@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from service import figures, pages, polls, reports, sites, tokens, visits, workbook
+from service import figures, pages, polls, report_gate, reports, sites, tokens, visits, workbook
+from service.errors import TooMany
 from service.sites import Site
 from service.sources import Source
 from service.store import Store
@@ -214,3 +216,55 @@ def test_the_group_report_sums_sites_and_adds_one_row_per_site(store: Store,
                        [1, "Quận Cầu Giấy", "caugiay", 7, 7, 7, 0, None],
                        [2, "Quận Thanh Xuân", "thanhxuan", 5, 5, 5, 0, None]]
     assert book["Theo cổng"].freeze_panes == "A2"
+
+
+def test_a_report_of_an_ended_period_is_built_once_and_kept(
+        client: FlaskClient, store: Store, site: Site, token: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    real = reports.site_report
+
+    def counting(*args: Any, **kwargs: Any) -> reports.Report:
+        built.append(args[2].id)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "site_report", counting)
+    headers = {"Authorization": f"Bearer {token}"}
+    today = datetime.now(site.tz).date()
+    last_year, this_month = str(today.year - 1), today.strftime("%Y-%m")
+    answers = [client.get(f"/api/v1/admin/sites/thanhxuan/report?{query}", headers=headers)
+               for query in (f"year={last_year}", f"year={last_year}", f"month={this_month}",
+                             f"month={this_month}")]
+    assert [a.status_code for a in answers] == [200] * 4
+    assert answers[0].data == answers[1].data
+    assert built == [last_year, this_month, this_month]  # the running month: built each time
+    # an admin's change to the site drops what was kept about it
+    client.put("/api/v1/admin/sites/thanhxuan", json={"name": "Tên mới"}, headers=headers)
+    client.get(f"/api/v1/admin/sites/thanhxuan/report?year={last_year}", headers=headers)
+    assert built[-1] == last_year and len(built) == 4
+
+
+def test_one_report_at_a_time_the_next_waits_then_gets_429(client: FlaskClient, site: Site,
+                                                          token: str,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setattr(report_gate, "WAIT_SECONDS", 0.2)
+    headers = {"Authorization": f"Bearer {token}"}
+    month = datetime.now(site.tz).date().strftime("%Y-%m")
+    with report_gate.one_at_a_time():  # another request is building one
+        response = client.get(f"/api/v1/admin/sites/thanhxuan/report?month={month}",
+                              headers=headers)
+    assert response.status_code == 429
+    assert response.get_json() == {"error": "another report is being built; try again later"}
+    assert response.headers["Retry-After"] == "30"
+    assert client.get(f"/api/v1/admin/sites/thanhxuan/report?month={month}",
+                      headers=headers).status_code == 200
+
+
+def test_only_a_few_requests_wait_for_the_builder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A waiting request holds a worker thread: past MAX_WAITING they are refused at once."""
+    monkeypatch.setattr(report_gate, "_waiting", report_gate.MAX_WAITING)
+    with pytest.raises(TooMany) as refused:
+        with report_gate.one_at_a_time(wait=30):
+            pass
+    assert refused.value.headers == {"Retry-After": "30"}

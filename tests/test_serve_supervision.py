@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from service.cli.serve import default_metrics_dir
 from tests.conftest import metric_sample
 from tests.test_serve import (
     BIN,
@@ -164,8 +165,8 @@ def test_external_redis_that_does_not_answer_is_a_warning_and_the_instance_is_lo
         assert "hunter2secret" not in text
         second = serve_expecting_refusal(data, env=env)
         assert second.returncode != 0
-        # its metrics dir (inside the data dir by default) is the instance's lock
-        metrics = (data / "prometheus").resolve()
+        # its metrics dir (named after the data dir by default) is the instance's lock
+        metrics = default_metrics_dir(data).resolve()
         assert f"PROMETHEUS_MULTIPROC_DIR {metrics} is in use" in second.stderr
         assert proc.poll() is None
 

@@ -41,14 +41,16 @@ def register(sub: Any) -> None:
         description="Write every site's export file, the admin tokens (as stored: digests, "
         "never secrets) and the groups into DIR (new or empty). manifest.json is written "
         "last; a directory without it is an incomplete backup.")
-    backup.add_argument("directory", metavar="DIR", help="where the backup is written (created if missing)")
+    backup.add_argument("directory", metavar="DIR",
+                        help="where the backup is written (created if missing)")
     backup.set_defaults(func=cmd_backup)
     restore = sub.add_parser(
         "restore", help="recreate a backup's sites, tokens and groups",
         description="Recreate every site (figures, history, pages, polls, hotlines), token "
         "and group of a backup in a deployment that has none of its own. Run it again after "
         "an interruption: it finishes.")
-    restore.add_argument("directory", metavar="DIR", help="a directory written by `portal-widgets backup`")
+    restore.add_argument("directory", metavar="DIR",
+                         help="a directory written by `portal-widgets backup`")
     restore.set_defaults(func=cmd_restore)
 
 

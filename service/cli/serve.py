@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -54,8 +56,20 @@ def register(sub: Any) -> None:
     serve.set_defaults(func=cmd_serve)
 
 
+def default_metrics_dir(data_dir: Path) -> Path:
+    """Where the metric files go unless PROMETHEUS_MULTIPROC_DIR says: in memory (/dev/shm)
+    or the system temp dir, never on the data dir's filesystem. The workers write them
+    through mmap: on a full data disk that is a SIGBUS, a crash loop instead of an outage
+    of writes. One directory per data dir, so that it stays the instance's lock."""
+    shm = Path("/dev/shm")
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else Path(
+        tempfile.gettempdir())
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return base / f"portal-widgets-{os.getuid()}-{digest}"
+
+
 def _metrics_dir(env: dict[str, str], data_dir: Path) -> Path:
-    path = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or data_dir / "prometheus").resolve()
+    path = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or default_metrics_dir(data_dir)).resolve()
     data = data_dir.resolve()
     if path == data or path in data.parents:
         raise EmbeddedError(
@@ -221,7 +235,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     metrics_dir = _metrics_dir(env, settings.data_dir)
     # Held by this process and inherited by gunicorn (and its workers) and Redis. With an
     # external Redis the data dir holds nothing (a container's root may be read-only): the
-    # metrics dir's lock is the instance's (by default it lies inside the data dir).
+    # metrics dir's lock is the instance's (by default it is named after the data dir).
     locks = []
     if settings.embedded:
         private_dir(settings.data_dir)
@@ -233,7 +247,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     supervisor: _Supervisor | None = None
     try:
         if settings.embedded:
-            embedded = EmbeddedRedis(settings.data_dir)
+            embedded = EmbeddedRedis(settings.data_dir, maxmemory=storage.redis_maxmemory)
             embedded.inherit = lock_fds
             embedded.lock()
             embedded.start()
@@ -248,5 +262,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.stop()
             print("embedded redis stopped", file=sys.stderr)
+        # /dev/shm is memory: the metric files of a stopped instance go with it.
+        for child in metrics_dir.glob("*.db"):
+            child.unlink(missing_ok=True)
         for lock in locks:
             lock.close()

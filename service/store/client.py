@@ -29,7 +29,10 @@ def _common() -> dict[str, Any]:
         "socket_connect_timeout": CONNECT_TIMEOUT,
         "retry": _retry(),
         "decode_responses": True,
-        "health_check_interval": 15,
+        # No health-check PING before commands on an idle connection: a Redis whose disk is
+        # full (MISCONF) refuses PING, and reads would fail with it. A dead connection is
+        # found by the command itself and retried once on a new one (`retry`).
+        "health_check_interval": 0,
     }
 
 

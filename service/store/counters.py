@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +128,7 @@ def _stat_args(p: Periods, now_ms: int, window_ms: int) -> list[Any]:
 
 def daily_salt(store: Store, day: str) -> str:
     """The random salt of `day`, created by the first instance that needs it."""
-    cached = store.salt_cache.get(day)
+    cached: str | None = store.salt_cache.get(day)
     if cached is not None:
         return cached
     key = store.keys.salt(day)
@@ -136,9 +137,8 @@ def daily_salt(store: Store, day: str) -> str:
         pipe.set(key, secrets.token_hex(32), nx=True, ex=SALT_SECONDS)
         pipe.get(key)
         salt = str(pipe.execute()[1])
-    if len(store.salt_cache) > 8:
-        store.salt_cache.clear()
-    store.salt_cache[day] = salt
+    # a day's salt never changes; kept a day, past the day it salts
+    store.salt_cache.put(day, salt, time.monotonic() + 86400)
     return salt
 
 

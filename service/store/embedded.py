@@ -104,8 +104,10 @@ def hold_lock(path: Path, message: str) -> IO[str]:
 class EmbeddedRedis:
     """One redis-server process on a unix socket in the data dir, AOF on, noeviction."""
 
-    def __init__(self, data_dir: Path, *, appendfsync: str = "everysec") -> None:
+    def __init__(self, data_dir: Path, *, appendfsync: str = "everysec",
+                 maxmemory: int = 0) -> None:
         self.data_dir = data_dir.resolve()
+        self.maxmemory = maxmemory  # bytes; 0: no budget
         self.socket = self.data_dir / "redis.sock"
         self.appendfsync = appendfsync
         self.process: subprocess.Popen[bytes] | None = None
@@ -153,6 +155,8 @@ class EmbeddedRedis:
             "--appendfsync", self.appendfsync,
             "--appendfilename", "appendonly.aof",
             "--save", "",
+            # A budget, and writes refused (503) when it is reached, never counters evicted.
+            "--maxmemory", str(self.maxmemory),
             "--maxmemory-policy", "noeviction",
             "--daemonize", "no",
             "--logfile", str(self.data_dir / "redis.log"),

@@ -3,12 +3,13 @@ tokens); hotlines and polls: admin_content.py; pages: admin_pages.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from service import figures, reports, sites, sources, workbook
+from service import figures, report_gate, reports, sites, sources, workbook
 from service.errors import Invalid
 from service.sites import Site
 from service.store import get_store
@@ -143,20 +144,29 @@ def _wants_csv() -> bool:
 REPORT_CSV_HEADER = ["Ngày", "Lượt truy cập", "Lượt xem trang", "Khách (ước tính)"]
 
 
-def _report_response(report: reports.Report) -> Response:
-    """The workbook, or the daily rows as CSV with Accept: text/csv."""
-    if _wants_csv():
-        text = workbook.csv_text(["date", "visits", "pageviews", "uniques"], report.days,
-                                 header=REPORT_CSV_HEADER)
-        # a byte-order mark, so that Excel reads the Vietnamese headers as UTF-8
-        response = Response("\ufeff" + text, content_type="text/csv; charset=utf-8")
-        extension = "csv"
-    else:
-        response = Response(workbook.render(report), mimetype=workbook.MIMETYPE)
-        extension = "xlsx"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="bao-cao-{report.name_id}-{report.period.id}.{extension}"'
-    )
+def report_response(key: tuple[str, ...], period: reports.ReportPeriod, today: date,
+                    build: Callable[[], reports.Report]) -> Response:
+    """The workbook, or the daily rows as CSV with Accept: text/csv: built one at a time
+    per process, and kept when the period has ended (service.report_gate)."""
+    extension = "csv" if _wants_csv() else "xlsx"
+
+    def render() -> tuple[bytes, str]:
+        report = build()
+        if extension == "csv":
+            text = workbook.csv_text(["date", "visits", "pageviews", "uniques"], report.days,
+                                     header=REPORT_CSV_HEADER)
+            # a byte-order mark, so that Excel reads the Vietnamese headers as UTF-8
+            body = ("\ufeff" + text).encode()
+        else:
+            body = workbook.render(report)
+        return body, f"bao-cao-{report.name_id}-{report.period.id}.{extension}"
+
+    body, filename = report_gate.kept_or_built(
+        reads.kept_reports(), (*key, period.id, extension),
+        ended=report_gate.has_ended(period.end, today), build=render)
+    mimetype = "text/csv; charset=utf-8" if extension == "csv" else workbook.MIMETYPE
+    response = Response(body, content_type=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -166,6 +176,8 @@ def site_report(site_id: str) -> Response:
     """The month's (?month=YYYY-MM) or year's (?year=YYYY) report: Excel, or CSV days."""
     site = admin_site(site_id)
     now = datetime.now(UTC)
+    today = datetime.now(site.tz).date()
     period = reports.period_from(request.args.get("month"), request.args.get("year"),
-                                 today=datetime.now(site.tz).date())
-    return _report_response(reports.site_report(get_store(), site, period, now=now))
+                                 today=today)
+    return report_response(("site", site.id), period, today,
+                           lambda: reports.site_report(get_store(), site, period, now=now))

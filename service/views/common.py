@@ -59,16 +59,27 @@ def json_body(max_bytes: int = MAX_BODY) -> dict[str, Any]:
 
 
 def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, without recursion."""
-    deepest, stack = 0, [(value, 1)]
+    """Nesting depth of parsed JSON, without recursion; refuses lone surrogates anywhere.
+
+    JSON text may spell a lone surrogate ("\\ud800"), which no UTF-8 store or page can
+    hold: every field of every body is checked here, once, keys included.
+    """
+    # (item, depth, the top-level field it is in: named in the error)
+    deepest, stack = 0, [(value, 1, "body")]
     while stack:
-        item, depth = stack.pop()
+        item, depth, name = stack.pop()
         deepest = max(deepest, depth)
         if deepest > MAX_DEPTH:
             break
-        children = item.values() if isinstance(item, dict) else item if isinstance(
-            item, list) else ()
-        stack.extend((child, depth + 1) for child in children)
+        if isinstance(item, str):
+            check_unicode(item, name)
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                check_unicode(key, name)
+                field = key if depth == 1 else name
+                stack.append((child, depth + 1, field))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1, name) for child in item)
     return deepest
 
 

@@ -8,10 +8,12 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from service.errors import DomainError
-from service.store import StorageUnavailable, VersionConflict
+from service.store import StorageRefused, StorageUnavailable, VersionConflict, refusal_reason
 
 log = logging.getLogger("service")
 
+
+REFUSED_RETRY_SECONDS = 30  # an operator frees the disk or raises the budget: not instant
 
 _SHORT = {
     404: "not found",
@@ -32,6 +34,12 @@ def error_response(status: int, reason: str, headers: dict[str, str] | None = No
     return response
 
 
+def refused_response(reason: str) -> Response:
+    """503 for a write Redis refuses: a full disk or memory budget heals by itself."""
+    return error_response(503, f"storage refuses writes: {reason}",
+                          {"Retry-After": str(REFUSED_RETRY_SECONDS)})
+
+
 def _retry_after(exc: HTTPException) -> int:
     """Seconds until the breached rate-limit window ends (its length: an upper bound)."""
     limit = getattr(exc, "limit", None)
@@ -48,6 +56,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
         return error_response(exc.status, exc.reason, exc.headers)
+
+    @app.errorhandler(StorageRefused)
+    def _refused(exc: StorageRefused) -> Response:
+        log.warning("redis refuses writes (%s) during %s", exc.reason, exc.operation)
+        return refused_response(exc.reason)
 
     @app.errorhandler(StorageUnavailable)
     def _storage(exc: StorageUnavailable) -> Response:
@@ -74,5 +87,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        reason = refusal_reason(exc)  # a write outside the store's guard
+        if reason is not None:
+            log.warning("redis refuses writes (%s)", reason)
+            return refused_response(reason)
         log.exception("unexpected error")
         return error_response(500, "internal error")

@@ -12,7 +12,7 @@ from service import groups, merges, metrics, reports
 from service.errors import Forbidden
 from service.store import get_store
 from service.views import common
-from service.views.admin import _report_response
+from service.views.admin import report_response
 from service.views.auth import admin_required
 from service.views.headers import stats_policy, widget_policy
 from service.views.reads import cached, forget
@@ -86,8 +86,9 @@ def group_report(group_id: str) -> Response:
     today = datetime.now(members[0].tz if members else UTC).date()
     period = reports.period_from(request.args.get("month"), request.args.get("year"),
                                  today=today)
-    return _report_response(reports.group_report(store, group.id, group.name, members,
-                                                 period, now=datetime.now(UTC)))
+    key = ("group", group.id, group.name, *(site.id for site in members))
+    return report_response(key, period, today, lambda: reports.group_report(
+        store, group.id, group.name, members, period, now=datetime.now(UTC)))
 
 
 @admin_bp.post("/sites/<site_id>/merge")

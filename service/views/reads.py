@@ -5,90 +5,75 @@ process memory first."""
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app, request
 
+from service import report_gate
+from service.cache import Cache
 from service.errors import TooMany
 from service.limiter import READS_LIMIT, READS_PER_MINUTE, LocalLimit, limiter
 from service.views import common
 from service.visitor import address_key
 
 CACHE_SECONDS = 1.0
-MAX_ENTRIES = 10_000
+# Per process: the answers (up to 100 paths each, keys included) and the finished responses
+# fast_reads keeps, each within its budget whatever URLs clients invent.
+ANSWER_BYTES = 16 * 1024 * 1024
+RESPONSE_BYTES = 16 * 1024 * 1024
 # WSGI environ keys: when the answer's data stops being fresh, and the site (or group) it is
 # about (an alias's requests are about the target); read by service.views.fast_reads
 FRESH_UNTIL = "pw.fresh_until"
 ABOUT = "pw.about"
 _COUNTED = "pw.read_counted"
 
-Entries = dict[Hashable, tuple[float, Any]]
-
 
 class ReadCache:
     """Answers by key for CACHE_SECONDS; Redis is asked at most once a second per key.
 
     Also keeps the finished responses of the reads that service.views.fast_reads serves
-    (`response` values: (status, headers, body, the id they are about)). Readers need no
-    lock (a dict lookup); writers take one, so `forget` never loses to a concurrent insert.
+    (`response` values: (status, headers, body, the id they are about)). Both are
+    service.cache.Cache: bounded by bytes, readers take no lock.
     """
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
         self.limit = LocalLimit(READS_PER_MINUTE)
-        self._lock = threading.Lock()
-        self._entries: Entries = {}
-        self.responses: Entries = {}
+        self.answers = Cache("answers", ANSWER_BYTES)
+        self.responses = Cache("responses", RESPONSE_BYTES)
 
     def forget(self, site_id: str) -> None:
         """Drop the answers about one site or group (keys are (kind, id, ...); a kept
         response also names the site it is about, for an alias's path)."""
-        def other(key: Hashable) -> bool:
-            return not (isinstance(key, tuple) and len(key) > 1 and key[1] == site_id)
+        def about(key: Hashable) -> bool:
+            return isinstance(key, tuple) and len(key) > 1 and key[1] == site_id
 
-        with self._lock:
-            self._entries = {k: v for k, v in self._entries.items() if other(k)}
-            self.responses = {k: v for k, v in self.responses.items()
-                              if other(k) and v[1][3] != site_id}
+        self.answers.drop(lambda key, _value: about(key))
+        self.responses.drop(lambda key, value: about(key) or value[3] == site_id)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> tuple[float, Any]:
         """(until, answer): the cached answer, or `compute()` (rate limited by
         flask-limiter) stored anew, and the monotonic time it stops being fresh."""
         now = time.monotonic()
-        found = self._entries.get(key)
-        if found is not None and found[0] > now:
+        found = self.answers.entry(key, now)
+        if found is not None:
             return found
         with limiter.limit(READS_LIMIT):
             value = compute()
-        entry = (now + self.seconds, value)
-        with self._lock:
-            self._entries = _store(self._entries, key, entry, now)
-        return entry
+        self.answers.put(key, value, now + self.seconds, now=now)
+        return now + self.seconds, value
 
     def keep_response(self, key: Hashable, until: float, response: Any) -> None:
         """Keep a finished response until its data stops being fresh."""
-        with self._lock:
-            self.responses = _store(self.responses, key, (until, response), time.monotonic())
+        status, headers, body, _about = response
+        size = len(body) + sum(len(n) + len(v) + 64 for n, v in headers) + len(status) + 256
+        self.responses.put(key, response, until, size=size)
 
     def response(self, key: Hashable) -> Any:
         """A kept response while its data is fresh, else None."""
-        found = self.responses.get(key)
-        if found is not None and found[0] > time.monotonic():
-            return found[1]
-        return None
-
-
-def _store(entries: Entries, key: Hashable, entry: tuple[float, Any], now: float) -> Entries:
-    """`entries` with `entry` at `key`, stale entries dropped once the table is full."""
-    if len(entries) >= MAX_ENTRIES:
-        entries = {k: v for k, v in entries.items() if v[0] > now}
-        if len(entries) >= MAX_ENTRIES:
-            entries = {}
-    entries[key] = entry
-    return entries
+        return self.responses.get(key)
 
 
 def read_cache() -> ReadCache:
@@ -97,9 +82,18 @@ def read_cache() -> ReadCache:
     return cache
 
 
+def kept_reports() -> Cache:
+    """This app's kept reports of ended periods (one per process)."""
+    cache: Cache = current_app.extensions.setdefault("pw_reports",
+                                                      report_gate.kept_reports())
+    return cache
+
+
 def forget(site_id: str) -> None:
-    """Drop this process's cached answers about a site (after an admin changed it)."""
+    """Drop this process's cached answers and kept reports about a site (after an admin
+    changed it)."""
     read_cache().forget(site_id)
+    report_gate.forget(kept_reports(), site_id)
 
 
 def allow() -> None:
