@@ -105,7 +105,8 @@ def test_ratings_fill_the_table_least_useful_first(admin: tuple[Page, list[str]]
     expect(page.locator("#ratings-totals")).to_contain_text("55%")
     assert "period=month" in asked[-1] and "sort=least_useful" in asked[-1]
     assert "limit=100" in asked[-1]
-    page.select_option("#ratings-sort", "most_rated")
+    with page.expect_request(lambda r: "sort=most_rated" in r.url):
+        page.select_option("#ratings-sort", "most_rated")
     expect(rows).to_have_count(2)
     assert "sort=most_rated" in asked[-1]
     page.unroute_all(behavior="ignoreErrors")

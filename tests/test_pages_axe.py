@@ -25,6 +25,7 @@ PAGES = (
     "/widgets/demo/counter.html",
     "/widgets/demo/hotlines.html",
     "/widgets/demo/poll.html?poll=current",
+    "/widgets/demo/rating.html?path=/demo",
     "/widgets/groups/demo/counter.html",
     "/admin/",
 )

@@ -4,6 +4,9 @@ its figures with its marker in the target's slot (service.store.merges.apply).""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from service.periods import Periods
 from service.store import Store
 from service.store.counters import MAX_HOSTS
@@ -82,27 +85,39 @@ def merge_sessions(store: Store, source: str, target: str, done: Step) -> None:
     done("sessions")
 
 
-def merge_sources(store: Store, source: str, target: str, now_ms: int, done: Step) -> None:
-    """New visits by source, day by day (`src:<year>`), and referring hosts by month
-    (`src-hosts:<month>`, kept to its MAX_HOSTS most counted), with the source's lifetimes."""
-    k = store.keys
-    kinds = ((k.sources(source, ""), k.sources), (k.source_hosts(source, ""), k.source_hosts))
+KeyOf = Callable[[str, str], str]
+
+
+def _per_period(store: Store, source: str, target: str, hashes: KeyOf, zsets: KeyOf
+                ) -> Iterator[tuple[str, str, bool, Any, int]]:
+    """Each key of the source of two per-period kinds (a hash kind and a sorted-set kind):
+    (its period, the target's key for it, whether it is the sorted set, its data, its
+    lifetime in ms), in key order, so that a re-run names the same steps."""
+    kinds = ((hashes(source, ""), hashes), (zsets(source, ""), zsets))
     with store.guard("merge"):
         found = sorted(key for prefix, _ in kinds
                        for key in store.redis.scan_iter(match=prefix + "*", count=1000))
     for key in found:
         prefix, make = next((pre, mk) for pre, mk in kinds if key.startswith(pre))
         period = key[len(prefix):]
-        copy = make(target, period)
-        hosts = prefix == kinds[1][0]
+        zset = prefix == kinds[1][0]
         with store.guard("merge"):
             pipe = store.redis.pipeline(transaction=False)
-            if hosts:
+            if zset:
                 pipe.zrange(key, 0, -1, withscores=True)
             else:
                 pipe.hgetall(key)
             pipe.pttl(key)
             data, ttl = pipe.execute()
+        yield period, make(target, period), zset, data, int(ttl)
+
+
+def merge_sources(store: Store, source: str, target: str, now_ms: int, done: Step) -> None:
+    """New visits by source, day by day (`src:<year>`), and referring hosts by month
+    (`src-hosts:<month>`, kept to its MAX_HOSTS most counted), with the source's lifetimes."""
+    k = store.keys
+    for period, copy, hosts, data, ttl in _per_period(store, source, target, k.sources,
+                                                      k.source_hosts):
         writes = Writes()
         if hosts:
             for host, score in data:
@@ -112,8 +127,8 @@ def merge_sources(store: Store, source: str, target: str, now_ms: int, done: Ste
         else:
             for name, value in sorted(data.items()):
                 writes.hincrby(copy, name, int(value))
-        if writes.args and int(ttl) > 0:
-            writes.pexpire(copy, int(ttl))
+        if writes.args and ttl > 0:
+            writes.pexpire(copy, ttl)
         run_step(store, source, target, f"{'src-hosts' if hosts else 'src'}:{period}", writes,
              now_ms, done)
 
@@ -183,23 +198,8 @@ def merge_ratings(store: Store, source: str, target: str, now_ms: int, done: Ste
     in chunks of sorted fields, so a re-run names the same steps. The raters' guards and the
     address allowances stay behind: they are keyed by the source's id."""
     k = store.keys
-    kinds = ((k.ratings(source, ""), k.ratings), (k.rated_pages(source, ""), k.rated_pages))
-    with store.guard("merge"):
-        found = sorted(key for prefix, _ in kinds
-                       for key in store.redis.scan_iter(match=prefix + "*", count=1000))
-    for key in found:
-        prefix, make = next((pre, mk) for pre, mk in kinds if key.startswith(pre))
-        bucket = key[len(prefix):]
-        copy = make(target, bucket)
-        members = prefix == kinds[1][0]
-        with store.guard("merge"):
-            pipe = store.redis.pipeline(transaction=False)
-            if members:
-                pipe.zrange(key, 0, -1, withscores=True)
-            else:
-                pipe.hgetall(key)
-            pipe.pttl(key)
-            data, ttl = pipe.execute()
+    for bucket, copy, members, data, ttl in _per_period(store, source, target, k.ratings,
+                                                        k.rated_pages):
         items = sorted((str(m), int(v)) for m, v in (data if members else data.items()))
         for start in range(0, max(len(items), 1), RATING_CHUNK):
             writes = Writes()
@@ -208,7 +208,7 @@ def merge_ratings(store: Store, source: str, target: str, now_ms: int, done: Ste
                     writes.zincrby(copy, name, value)
                 else:
                     writes.hincrby(copy, name, value)
-            if writes.args and int(ttl) > 0:
-                writes.pexpire(copy, int(ttl))
+            if writes.args and ttl > 0:
+                writes.pexpire(copy, ttl)
             step = f"{'rt-pages' if members else 'rt'}:{bucket}:{start // RATING_CHUNK}"
             run_step(store, source, target, step, writes, now_ms, done)
