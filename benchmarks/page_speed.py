@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import SECRET, free_port, gunicorn
+from benchmarks.run import SECRET, free_port, fresh_store, gunicorn
 from service import demo, sites, visits
 from service.store import Store
 from service.store.embedded import EmbeddedRedis
@@ -297,7 +297,7 @@ def main() -> int:
     embedded = EmbeddedRedis(tmp / "redis")
     embedded.start()
     try:
-        seed(Store.from_url(embedded.url))
+        seed(fresh_store(embedded.url))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
         env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
                     "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
