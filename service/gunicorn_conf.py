@@ -46,5 +46,7 @@ def post_worker_init(worker: Any) -> None:
 
     from service import verifier
 
-    if isinstance(worker.wsgi, Flask):  # not gunicorn's stand-in for an app that failed
+    # not gunicorn's stand-in for an app that failed, nor another Flask app run with this
+    # config (the benchmark's minimal app): only the service has a store to verify from
+    if isinstance(worker.wsgi, Flask) and "pw_store" in worker.wsgi.extensions:
         verifier.start(worker.wsgi)
