@@ -6,7 +6,7 @@ The order matters, and every part of it can be interrupted and run again:
 2. the source becomes an alias (its settings gain `merged_into`; in its own slot, refused if
    others were merged into it), then the target lists it (in the target's slot, refused if
    the target is itself an alias; the source claim is undone then);
-3. a pause until every process's settings cache (service.sites, 5 s) knows the alias, so
+3. a pause until every process's settings cache (service.sites, 1 s) knows the alias, so
    the source receives no more hits while it is copied: hits addressed to it count into the
    target from then on;
 4. the copy, as idempotent steps in the target's slot (service.store.merges): totals, this

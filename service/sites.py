@@ -20,8 +20,10 @@ from service.store import sites as db
 
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Settings change rarely; caching them keeps a hit at one Redis round trip. A change made
-# by the admin reaches every worker within this many seconds.
-CACHE_SECONDS = 5.0
+# by the admin (a site created, imported, merged or deleted, too) reaches every worker
+# within this many seconds: public reads may lag a write by at most a second. Admin reads
+# never use the cache.
+CACHE_SECONDS = 1.0
 MAX_ORIGINS = 50
 MAX_PREFIXES = 50
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -72,3 +73,21 @@ def test_the_hit_allowance_is_per_site_and_address(client: FlaskClient, site: Si
                             content_type="text/plain", headers={"User-Agent": "Mozilla/5.0"},
                             environ_base={"REMOTE_ADDR": "192.0.2.60"})
     assert heartbeat.status_code == 204  # heartbeats have their own allowance
+
+
+def test_a_site_created_after_a_miss_answers_from_another_worker_within_a_second(
+        redis_server: Any) -> None:
+    """Public reads may lag a write by at most a second, unknown ids included: a site
+    created (or imported) right after another worker answered 404 for it is served there
+    within a second; admin reads are current at once."""
+    from service import sites as sites_mod
+    from tests.conftest import make_app
+
+    worker_a, worker_b = make_app(redis_server.url), make_app(redis_server.url)
+    a = worker_a.test_client()
+    assert a.get("/api/v1/sites/moi/stats").status_code == 404  # remembered as unknown
+    with worker_b.app_context():
+        sites_mod.put_site(worker_b.extensions["pw_store"], "moi", {})
+    time.sleep(sites_mod.CACHE_SECONDS + 0.05)
+    assert sites_mod.CACHE_SECONDS <= 1.0
+    assert a.get("/api/v1/sites/moi/stats").status_code == 200
