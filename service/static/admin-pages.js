@@ -41,7 +41,7 @@
         say(done);
         load(true);
       }).catch(function (e) {
-        say(e.message === 'not found' ? 'Máy chủ này chưa có chức năng này.' : 'Không thực hiện được: ' + e.message, true);
+        say('Không thực hiện được: ' + e.message, true);
       });
     });
     td.appendChild(b);
@@ -54,8 +54,7 @@
       .then(function (data) {
         var body = $('pages').querySelector('tbody');
         body.textContent = '';
-        // A server that does not know page states ignores the filter: filter here too.
-        var shown = data.pages.filter(function (p) { return !state || p.state === state; });
+        var shown = data.pages;  // the service applies the state filter
         shown.forEach(function (p) {
           var tr = document.createElement('tr');
           pathCell(tr, p.path);

@@ -1,6 +1,5 @@
 // "Đánh giá" panel of the admin page: readers' ratings of each page this month, least useful
-// or most rated first, with their reasons. A server without ratings answers 404: the panel
-// says so and nothing else breaks.
+// or most rated first, with their reasons.
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
@@ -55,8 +54,7 @@
       .catch(function (e) {
         body.textContent = '';
         $('ratings-totals').textContent = '';
-        if (e.message === 'not found') say('Máy chủ này chưa có chức năng đánh giá trang.');
-        else say('Không tải được đánh giá: ' + e.message, true);
+        say('Không tải được đánh giá: ' + e.message, true);
       });
   }
 

@@ -34,9 +34,6 @@ LABELS = {
         "charts_note": "Biểu đồ chỉ gồm lượt truy cập đo được từ khi dùng bộ đếm này; số "
                        "chuyển từ bộ đếm cũ không chia theo ngày nên không có trên biểu đồ.",
         "zone_vn": "giờ Việt Nam", "zone_other": "múi giờ {tz}",
-        "ratings": "Đánh giá của người đọc",
-        "ratings_share": "{share} lượt đánh giá trong tháng cho rằng trang hữu ích "
-                         "({useful} hữu ích, {not_useful} chưa hữu ích).",
         "portal": "Cổng", "ranking": "Các cổng, xếp theo lượt truy cập trong tháng",
         "as_of": "Số liệu lúc", "other_lang": "English", "other_code": "en",
         "week_note": "Tuần tính từ thứ Hai; ngày, tuần, tháng, năm tính theo {zone}.",
@@ -59,9 +56,6 @@ LABELS = {
                        "figures imported from the old counter are not split by day, so they "
                        "are not on the charts.",
         "zone_vn": "Vietnam time (Asia/Ho_Chi_Minh)", "zone_other": "the {tz} time zone",
-        "ratings": "Readers' ratings",
-        "ratings_share": "{share} of this month's ratings found the page useful "
-                         "({useful} useful, {not_useful} not useful).",
         "portal": "Portal", "ranking": "Portals, ranked by visits this month",
         "as_of": "Figures as of", "other_lang": "Tiếng Việt", "other_code": "vi",
         "week_note": "Weeks start on Monday; days, weeks, months and years in {zone}.",
