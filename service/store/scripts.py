@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 _HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Call:
+    """One script call with named keys and arguments (named.lua decodes it once).
+
+    The keys travel in KEYS, in the order given (a cluster routes the call by them); their
+    names and every other argument travel as one JSON object in ARGV[1].
+    """
+
+    keys: Mapping[str, str]
+    args: Mapping[str, Any]
+
+    def encoded(self) -> tuple[list[str], list[str]]:
+        """KEYS and ARGV as sent (also pipelined by the benchmark and tests)."""
+        table = {**self.args, "_keys": list(self.keys)}
+        return list(self.keys.values()), [
+            json.dumps(table, ensure_ascii=False, separators=(",", ":"))]
+
+
+def run(script: Any, call: Call) -> Any:
+    """Run a registered script with one call's keys and arguments."""
+    keys, args = call.encoded()
+    return script(keys=keys, args=args)
 
 
 def _source(*names: str) -> str:
