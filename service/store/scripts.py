@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgpack
 
 _HERE = Path(__file__).parent
 
@@ -16,17 +17,16 @@ class Call:
     """One script call with named keys and arguments (named.lua decodes it once).
 
     The keys travel in KEYS, in the order given (a cluster routes the call by them); their
-    names and every other argument travel as one JSON object in ARGV[1].
+    names and every other argument travel as one msgpack table in ARGV[1].
     """
 
     keys: Mapping[str, str]
     args: Mapping[str, Any]
 
-    def encoded(self) -> tuple[list[str], list[str]]:
+    def encoded(self) -> tuple[list[str], list[bytes]]:
         """KEYS and ARGV as sent (also pipelined by the benchmark and tests)."""
         table = {**self.args, "_keys": list(self.keys)}
-        return list(self.keys.values()), [
-            json.dumps(table, ensure_ascii=False, separators=(",", ":"))]
+        return list(self.keys.values()), [msgpack.packb(table)]
 
 
 def run(script: Any, call: Call) -> Any:
