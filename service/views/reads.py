@@ -24,7 +24,7 @@ CACHE_SECONDS = 1.0
 ANSWER_BYTES = 16 * 1024 * 1024
 RESPONSE_BYTES = 16 * 1024 * 1024
 # WSGI environ keys: when the answer's data stops being fresh, and the site (or group) it is
-# about (an alias's requests are about the target); read by service.views.fast_reads
+# about (an alias's requests are about the target); read by service.views.fast_reads's mark
 FRESH_UNTIL = "pw.fresh_until"
 ABOUT = "pw.about"
 _COUNTED = "pw.read_counted"
@@ -33,9 +33,9 @@ _COUNTED = "pw.read_counted"
 class ReadCache:
     """Answers by key for CACHE_SECONDS; Redis is asked at most once a second per key.
 
-    Also keeps the finished responses of the reads that service.views.fast_reads serves
-    (`response` values: (status, headers, body, the id they are about)). Both are
-    service.cache.Cache: bounded by bytes, readers take no lock.
+    Also keeps the finished responses of the reads that service.views.fast_reads serves, by
+    path (values: fast_reads.Kept). Both are service.cache.Cache: bounded by bytes, readers
+    take no lock.
     """
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
@@ -46,12 +46,10 @@ class ReadCache:
 
     def forget(self, site_id: str) -> None:
         """Drop the answers about one site or group (keys are (kind, id, ...); a kept
-        response also names the site it is about, for an alias's path)."""
-        def about(key: Hashable) -> bool:
-            return isinstance(key, tuple) and len(key) > 1 and key[1] == site_id
-
-        self.answers.drop(lambda key, _value: about(key))
-        self.responses.drop(lambda key, value: about(key) or value[3] == site_id)
+        response names the ids in its path and the site it is about, for an alias's path)."""
+        self.answers.drop(lambda key, _value: isinstance(key, tuple) and len(key) > 1
+                          and key[1] == site_id)
+        self.responses.drop(lambda _key, kept: site_id in kept.mark.ids)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> tuple[float, Any]:
         """(until, answer): the cached answer, or `compute()` (rate limited by
@@ -65,11 +63,13 @@ class ReadCache:
         self.answers.put(key, value, now + self.seconds, now=now)
         return now + self.seconds, value
 
-    def keep_response(self, key: Hashable, until: float, response: Any) -> None:
-        """Keep a finished response until its data stops being fresh."""
-        status, headers, body, _about = response
-        size = len(body) + sum(len(n) + len(v) + 64 for n, v in headers) + len(status) + 256
-        self.responses.put(key, response, until, size=size)
+    def keep_response(self, path: str, until: float, kept: Any) -> None:
+        """Keep a finished response (fast_reads.Kept) until its data stops being fresh."""
+        size = (len(path) + len(kept.body) + len(kept.status) + 512
+                + sum(len(n) + len(v) + 64 for n, v in kept.headers)
+                + sum(len(i) + 64 for i in kept.mark.ids)
+                + sum(len(o) + 64 for o in kept.mark.origins))
+        self.responses.put(path, kept, until, size=size)
 
     def response(self, key: Hashable) -> Any:
         """A kept response while its data is fresh, else None."""
@@ -96,14 +96,19 @@ def forget(site_id: str) -> None:
     report_gate.forget(kept_reports(), site_id)
 
 
+def allowance(cache: ReadCache, secret: str, ip: str) -> float | None:
+    """Count one read of this address; the seconds to wait when it is over its allowance,
+    else None. The one check of Flask's reads (`allow`) and the kept ones (fast_reads)."""
+    return cache.limit.hit(address_key(secret, ip)[:16])
+
+
 def allow() -> None:
     """Count this request in its address's read allowance (once), or refuse it: called
     before anything else a read does, so that unknown ids are limited too."""
     if request.environ.get(_COUNTED):
         return
     request.environ[_COUNTED] = True
-    secret = common.settings().secret_key
-    wait = read_cache().limit.hit(address_key(secret, common.client_ip())[:16])
+    wait = allowance(read_cache(), common.settings().secret_key, common.client_ip())
     if wait is not None:
         raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
 
