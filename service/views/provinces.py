@@ -83,7 +83,7 @@ def group_report(group_id: str) -> Response:
     _all_sites()
     store = get_store()
     group = groups.get_group(store, group_id)
-    members = groups.members(store, group)
+    members = groups.members(store, group, cached=False)
     today = datetime.now(members[0].tz if members else UTC).date()
     period = reports.period_from(request.args.get("month"), request.args.get("year"),
                                  today=today)
@@ -135,7 +135,7 @@ def group_counter_page(group_id: str) -> Response:
     store = get_store()
     stats = cached(("group", group_id),
                    lambda: groups.stats(store, group_id, now=datetime.now(UTC)))
-    members = groups.members(store, groups.get_group(store, group_id))
+    members = groups.members(store, groups.get_group(store, group_id), cached=True)
     lang = request.args.get("lang") or (members[0].locale if members else "vi")
     lang = lang if lang in LABELS else "vi"
     page: dict[str, Any] = {"id": stats["group"], "name": stats["name"]}
