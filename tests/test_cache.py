@@ -108,7 +108,8 @@ def test_a_site_made_on_another_worker_is_found_by_admin_reads_at_once(
     routes a site the other just created; its public reads find it within a second."""
     other = make_app(redis_server.url)
     try:
-        auth = {"Authorization": f"Bearer {tokens.create(store, 'root', [], now=datetime.now(UTC))}"}
+        token = tokens.create(store, "root", [], now=datetime.now(UTC))
+        auth = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/v1/sites/moi/stats").status_code == 404  # a miss, remembered
         assert client.get("/api/v1/admin/sites/moi", headers=auth).status_code == 404
         assert store.site_cache.entry("moi") is not None  # this worker remembers the miss

@@ -27,14 +27,13 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, g, request
 
 from service import metrics
 from service.views.headers import CORS_NAMES, cors
-from service.views.reads import ABOUT, FRESH_UNTIL, allowance, read_cache
+from service.views.reads import ABOUT, FRESH_UNTIL, Kept, Mark, allowance, read_cache
 
 # request headers that send a read to Flask: conditional and range requests, and a body
 # (Flask's read_body check answers a malformed or oversized one)
@@ -45,26 +44,6 @@ KEEP = "pw.keep"  # WSGI environ key: the marked view's Mark, set while Flask an
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class Mark:
-    """What Flask matched for a marked view's fresh answer."""
-
-    route: str  # the route template (metrics and access line)
-    site: object  # the `site_id` view argument (None for a group)
-    ids: frozenset[str]  # the ids in the path and the one the data is about (forget drops)
-    origins: tuple[str, ...]  # the site's allowed origins (CORS); () for any
-
-
-@dataclass(frozen=True)
-class Kept:
-    """A kept answer: Flask's status, headers (less CORS) and body, with its mark."""
-
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    mark: Mark
 
 
 def kept(view: Callable[P, R]) -> Callable[P, R]:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from service import groups, merges, metrics, reports
+from service.cache import Cache
 from service.errors import Forbidden
 from service.store import get_store
 from service.views import common
 from service.views.admin import report_response
 from service.views.auth import admin_required
-from service.views.headers import add_cors, stats_policy, widget_policy
 from service.views.fast_reads import kept
+from service.views.headers import add_cors, stats_policy, widget_policy
 from service.views.reads import cached, forget
 from service.views.stats_page import LABELS as STATS_LABELS
 from service.views.widgets import LABELS, number_format
@@ -25,6 +27,7 @@ admin_bp = Blueprint("provinces_admin", __name__, url_prefix="/api/v1/admin")
 public_bp = Blueprint("provinces_public", __name__)
 
 ADMIN_BODY = 64 * 1024
+GROUP_JSON_BYTES = 16 * 1024 * 1024  # per process: the encoded roll-ups of public reads
 
 
 @admin_bp.after_request
@@ -117,13 +120,12 @@ def group_stats(group_id: str) -> Response:
                    lambda: groups.stats(get_store(), group_id, now=datetime.now(UTC)))
     # encoding 500 sites' figures costs more than the rest of the request (and a read with a
     # query string is never kept by fast_reads): encode each cached roll-up once
-    encoded: dict[str, tuple[Any, bytes]] = current_app.extensions.setdefault(
-        "pw_group_json", {})
+    encoded: Cache[str, tuple[Any, bytes]] = current_app.extensions.setdefault(
+        "pw_group_json", Cache("group-json", GROUP_JSON_BYTES))
     known = encoded.get(group_id)
     if known is None or known[0] is not found:
-        if len(encoded) > 1000:
-            encoded.clear()
-        known = encoded[group_id] = (found, json.dumps(found, ensure_ascii=False).encode())
+        known = (found, json.dumps(found, ensure_ascii=False).encode())
+        encoded.put(group_id, known, time.monotonic() + groups.CACHE_SECONDS + 1)
     response = Response(known[1], mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=5"
     return add_cors(response, (), "")  # any origin: a group has none of its own

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
@@ -30,19 +31,40 @@ ABOUT = "pw.about"
 _COUNTED = "pw.read_counted"
 
 
+@dataclass(frozen=True)
+class Mark:
+    """What Flask matched for a marked view's fresh answer (service.views.fast_reads.kept)."""
+
+    route: str  # the route template (metrics and access line)
+    site: object  # the `site_id` view argument (None for a group)
+    ids: frozenset[str]  # the ids in the path and the one the data is about (forget drops)
+    origins: tuple[str, ...]  # the site's allowed origins (CORS); () for any
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A kept answer (service.views.fast_reads): Flask's status, headers (less CORS) and
+    body, with its mark."""
+
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    mark: Mark
+
+
 class ReadCache:
     """Answers by key for CACHE_SECONDS; Redis is asked at most once a second per key.
 
     Also keeps the finished responses of the reads that service.views.fast_reads serves, by
-    path (values: fast_reads.Kept). Both are service.cache.Cache: bounded by bytes, readers
+    path (values: Kept). Both are service.cache.Cache: bounded by bytes, readers
     take no lock.
     """
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
         self.limit = LocalLimit(READS_PER_MINUTE)
-        self.answers = Cache("answers", ANSWER_BYTES)
-        self.responses = Cache("responses", RESPONSE_BYTES)
+        self.answers: Cache[Hashable, Any] = Cache("answers", ANSWER_BYTES)
+        self.responses: Cache[str, Kept] = Cache("responses", RESPONSE_BYTES)
 
     def forget(self, site_id: str) -> None:
         """Drop the answers about one site or group (keys are (kind, id, ...); a kept
@@ -63,15 +85,15 @@ class ReadCache:
         self.answers.put(key, value, now + self.seconds, now=now)
         return now + self.seconds, value
 
-    def keep_response(self, path: str, until: float, kept: Any) -> None:
-        """Keep a finished response (fast_reads.Kept) until its data stops being fresh."""
+    def keep_response(self, path: str, until: float, kept: Kept) -> None:
+        """Keep a finished response until its data stops being fresh."""
         size = (len(path) + len(kept.body) + len(kept.status) + 512
                 + sum(len(n) + len(v) + 64 for n, v in kept.headers)
                 + sum(len(i) + 64 for i in kept.mark.ids)
                 + sum(len(o) + 64 for o in kept.mark.origins))
         self.responses.put(path, kept, until, size=size)
 
-    def response(self, key: Hashable) -> Any:
+    def response(self, key: str) -> Kept | None:
         """A kept response while its data is fresh, else None."""
         return self.responses.get(key)
 
@@ -82,9 +104,9 @@ def read_cache() -> ReadCache:
     return cache
 
 
-def kept_reports() -> Cache:
+def kept_reports() -> Cache[Hashable, Any]:
     """This app's kept reports of ended periods (one per process)."""
-    cache: Cache = current_app.extensions.setdefault("pw_reports",
+    cache: Cache[Hashable, Any] = current_app.extensions.setdefault("pw_reports",
                                                       report_gate.kept_reports())
     return cache
 
