@@ -110,6 +110,9 @@ def test_what_the_view_refuses_or_questions_with_a_query_are_never_kept(
     assert client.get("/api/v1/sites/nowhere/stats").status_code == 404
     assert client.get(STATS + "?x=1").status_code == 200
     assert client.get(STATS, headers={"Origin": "https://" + "a" * 300}).status_code == 200
+    assert fast_reads.kept_routes(app) == {"/api/v1/sites/<site_id>/stats",
+                                           "/api/v1/sites/<site_id>/hotlines",
+                                           "/api/v1/groups/<group_id>/stats"}
     assert client.get(STATS + "/").status_code == 404  # Flask's routes: no such rule
     assert client.get("/api/v1/groups/hanoi/hotlines").status_code == 404
     assert client.get("/api/v1/sites/thanhxuan/pages/top").status_code == 200  # not marked

@@ -42,6 +42,8 @@ TO_FLASK = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH",
 MAX_ORIGIN = 256  # a request with a longer Origin header is answered by Flask
 KEEP = "pw.keep"  # WSGI environ key: the marked view's Mark, set while Flask answers
 
+MARK = "pw_kept"  # the attribute `kept` sets on a view function
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -62,7 +64,14 @@ def kept(view: Callable[P, R]) -> Callable[P, R]:
                                  tuple(found.origins) if found is not None else ())
         return answer
 
+    setattr(marked, MARK, True)
     return marked
+
+
+def kept_routes(app: Flask) -> frozenset[str]:
+    """The route templates of the marked views, from Flask's URL map."""
+    return frozenset(rule.rule for rule in app.url_map.iter_rules()
+                     if getattr(app.view_functions.get(rule.endpoint), MARK, False))
 
 
 class KeptReads:
@@ -70,6 +79,7 @@ class KeptReads:
 
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.wsgi_app = wsgi_app
+        self.routes = kept_routes(app)
         with app.app_context():
             self.cache = read_cache()
         self.secret = app.config["PW_SETTINGS"].secret_key
@@ -106,7 +116,7 @@ class KeptReads:
         answer = self.wsgi_app(environ, capture)
         mark = environ.get(KEEP)
         until = environ.get(FRESH_UNTIL)
-        if mark is None or until is None:
+        if mark is None or until is None or mark.route not in self.routes:
             return answer  # not a marked read: streamed as Flask made it
         try:
             body = b"".join(answer)
