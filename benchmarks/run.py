@@ -643,6 +643,49 @@ def ratings_only() -> int:
     return 0
 
 
+def reads_only() -> int:
+    """`PW_BENCH_ONLY=stats make bench`: GET stats and GET hotlines (answered from their kept
+    responses, service/views/fast_reads.py) against the minimal route, interleaved, medians,
+    CPU per request; alone (PW_BENCH_SECONDS shortens the runs)."""
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    embedded = EmbeddedRedis(tmp / "redis")
+    embedded.start()
+    assert embedded.process is not None
+    REDIS_PID["pid"] = embedded.process.pid
+    found: list[str] = []
+    try:
+        store = fresh_store(embedded.url)
+        site, _ = sites.put_site(store, "bench", {})
+        hotlines.replace(store, site, {"hotlines": [
+            {"label": "Tiếp công dân", "number": "024.62933647", "group": "UBND Quận"}]})
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
+                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
+        (tmp / "prom").mkdir()
+        svc_port, min_port = free_port(), free_port()
+        svc, ref = f"http://127.0.0.1:{svc_port}", f"http://127.0.0.1:{min_port}/"
+        with gunicorn("service:create_app()", svc_port, env) as service_proc, \
+                gunicorn("benchmarks.minimal:app", min_port, env) as minimal_proc:
+            wrk(ref, seconds=2, server=minimal_proc)  # warm both
+            wrk(f"{svc}/api/v1/sites/bench/stats", seconds=2, server=service_proc)
+            for title, path in (("GET stats", "stats"), ("GET hotlines", "hotlines")):
+                minimal, service = interleaved(
+                    lambda: wrk(ref, server=minimal_proc),
+                    lambda p=path: wrk(f"{svc}/api/v1/sites/bench/{p}", server=service_proc))
+                found += [line(f"minimal (for {path})", minimal), line(title, service, minimal)]
+                if path == "stats":
+                    ratio = cpu_ratio(minimal, service)
+                    verdict = "PASS" if ratio >= TARGETS["stats"] else "FAIL"
+                    found.append(f"  target stats >= {TARGETS['stats']}x CPU: {verdict}")
+    finally:
+        embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nportal-widgets public reads benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.machine()}, {os.cpu_count()} cores, {SECONDS:.0f} s runs")
+    print("\n".join(found))
+    return 0
+
+
 def print_retained() -> None:
     """What the report data kept past its period costs (issue #18)."""
     print(f"  of which kept for reports: {RETAINED['month_top_keys']:.0f} past months' "
@@ -687,6 +730,8 @@ def main() -> int:
         return ratings_only()
     if os.environ.get("PW_BENCH_ONLY") == "edge":
         return edge_only()
+    if os.environ.get("PW_BENCH_ONLY") == "stats":
+        return reads_only()
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     embedded = EmbeddedRedis(tmp / "redis")
     embedded.start()

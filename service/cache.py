@@ -17,8 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import fields, is_dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 _OVERHEAD = 160  # a dict slot, the entry tuple and its float, roughly
 
 
@@ -40,35 +42,36 @@ def approx_size(value: Any, _depth: int = 0) -> int:
     return sys.getsizeof(value)
 
 
-class Cache:
-    """Values by key until a monotonic deadline, in at most `max_bytes`."""
+class Cache(Generic[K, V]):
+    """Values by key until a monotonic deadline, in at most `max_bytes`; typed by what it
+    holds (`Cache[str, Site | None]`)."""
 
     def __init__(self, name: str, max_bytes: int) -> None:
         self.name = name
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: dict[Hashable, tuple[float, Any, int]] = {}  # key: (until, value, size)
+        self._entries: dict[K, tuple[float, V, int]] = {}  # key: (until, value, size)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, key: Hashable) -> bool:
+    def __contains__(self, key: K) -> bool:
         return self.entry(key) is not None
 
-    def get(self, key: Hashable, now: float | None = None) -> Any:
+    def get(self, key: K, now: float | None = None) -> V | None:
         """The value while fresh, else None."""
         found = self.entry(key, now)
         return None if found is None else found[1]
 
-    def entry(self, key: Hashable, now: float | None = None) -> tuple[float, Any] | None:
+    def entry(self, key: K, now: float | None = None) -> tuple[float, V] | None:
         """(until, value) while fresh, else None."""
         found = self._entries.get(key)
         if found is None or found[0] <= (time.monotonic() if now is None else now):
             return None
         return found[0], found[1]
 
-    def put(self, key: Hashable, value: Any, until: float, *, size: int | None = None,
+    def put(self, key: K, value: V, until: float, *, size: int | None = None,
             now: float | None = None) -> None:
         """Keep `value` until `until` (monotonic); stale and, if need be, oldest entries go.
 
@@ -89,7 +92,7 @@ class Cache:
             entries[key] = (until, value, size)
             self.bytes += size
 
-    def remember(self, key: Hashable, seconds: float, compute: Callable[[], Any]) -> Any:
+    def remember(self, key: K, seconds: float, compute: Callable[[], V]) -> V:
         """The fresh value, or `compute()` kept for `seconds`."""
         now = time.monotonic()
         found = self.entry(key, now)
@@ -99,12 +102,12 @@ class Cache:
         self.put(key, value, now + seconds, now=now)
         return value
 
-    def pop(self, key: Hashable) -> None:
+    def pop(self, key: K) -> None:
         """Forget one key."""
         with self._lock:
             self._remove(key)
 
-    def drop(self, unwanted: Callable[[Hashable, Any], bool]) -> None:
+    def drop(self, unwanted: Callable[[K, V], bool]) -> None:
         """Forget every entry for which `unwanted(key, value)` is true."""
         with self._lock:
             for key in [k for k, v in self._entries.items() if unwanted(k, v[1])]:
@@ -116,11 +119,11 @@ class Cache:
             self._entries = {}
             self.bytes = 0
 
-    def keys(self) -> Iterator[Hashable]:
+    def keys(self) -> Iterator[K]:
         """The keys held now, fresh or not (a copy)."""
         return iter(list(self._entries))
 
-    def _remove(self, key: Hashable) -> None:
+    def _remove(self, key: K) -> None:
         found = self._entries.pop(key, None)
         if found is not None:
             self.bytes -= found[2]

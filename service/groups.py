@@ -20,11 +20,13 @@ from service.store.rollup import Wanted, figures_many
 
 MAX_SITES = 500
 # The public page of a group reads each member's page content (history, top pages, ...): it
-# is kept as long as browsers may keep it (Cache-Control max-age=60).
-PAGE_SECONDS = 60.0
+# is kept about as long as browsers may keep it (Cache-Control max-age=60), less the second
+# service.views.reads may keep it on top (its top pages may lag by at most 60 s).
+PAGE_SECONDS = 59.0
 # The roll-up of a group is kept this long per process: a province's front page may show it
-# on every load, and it reads every member site.
-CACHE_SECONDS = 5.0
+# on every load, and it reads every member site. With the read cache's second on top, a
+# group's figures lag a write by at most 5 s.
+CACHE_SECONDS = 4.0
 _ALL = (*PERIODS, "total")
 
 
@@ -64,7 +66,7 @@ def validate(store: Store, body: Any, group_id: str) -> Group:
         if not isinstance(site_id, str) or not SITE_ID_RE.match(site_id):
             raise Invalid("sites must be a list of site ids")
     ids = list(dict.fromkeys(members))
-    known = sites.get_many(store, ids)
+    known = sites.get_many(store, ids, cached=False)  # an admin's write: current settings
     missing = [site_id for site_id in ids if site_id not in known]
     if missing:
         raise Invalid(f"unknown site: {missing[0]}")
@@ -75,10 +77,6 @@ def put_group(store: Store, group_id: str, body: Any) -> tuple[Group, bool]:
     """Create or replace the group; (group, created)."""
     if not SITE_ID_RE.match(group_id):
         raise Invalid("group id must match ^[a-z0-9][a-z0-9-]{0,62}$")
-    # settings of members are read from Redis, not from a cache that may predate a new site
-    for site_id in body.get("sites", []) if isinstance(body, Mapping) else []:
-        if isinstance(site_id, str):
-            store.site_cache.pop(site_id)
     group = validate(store, body, group_id)
     created = db.load(store, group_id) is None
     db.save(store, group_id, {"name": group.name, "sites": list(group.sites)})
@@ -110,12 +108,13 @@ def delete_group(store: Store, group_id: str) -> None:
     store.group_cache.pop(f"page:{group_id}")
 
 
-def members(store: Store, group: Group) -> list[Site]:
+def members(store: Store, group: Group, *, cached: bool) -> list[Site]:
     """The sites whose figures the group sums: each member once, an alias replaced by the
-    site it was merged into (so a merge never counts a site twice), deleted sites left out."""
-    found = sites.get_many(store, list(group.sites))
+    site it was merged into (so a merge never counts a site twice), deleted sites left out.
+    `cached`: settings from the site cache (public reads only; admin reads are current)."""
+    found = sites.get_many(store, list(group.sites), cached=cached)
     targets = [s.merged_into for s in found.values() if s.merged_into]
-    found.update(sites.get_many(store, [t for t in targets if t not in found]))
+    found.update(sites.get_many(store, [t for t in targets if t not in found], cached=cached))
     out: dict[str, Site] = {}
     for site_id in group.sites:
         site = found.get(site_id)
@@ -140,7 +139,7 @@ def stats(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]:
 
 
 def _roll_up(store: Store, group: Group, now: datetime) -> dict[str, Any]:
-    member_sites = members(store, group)
+    member_sites = members(store, group, cached=True)
     wanted = [Wanted(s.id, periods_of(now, s.tz), s.online_window_seconds * 1000)
               for s in member_sites]
     each = [figures.stats_object(site, found, w.periods, now) for site, found, w in
@@ -174,7 +173,7 @@ def public_page(store: Store, group_id: str, *, now: datetime) -> dict[str, Any]
     if cached is not None:
         return cached
     group = get_group(store, group_id)
-    member_sites = members(store, group)
+    member_sites = members(store, group, cached=True)
     if not member_sites or not all(s.public_stats for s in member_sites):
         raise NotFound("not found")
     parts = [statspage.page(store, site, now=now) for site in member_sites]

@@ -95,9 +95,16 @@ def route_label() -> str:
     return rule.rule if rule is not None else "unmatched"
 
 
+def request_labels() -> tuple[str, object]:
+    """This request's route template and site (its `site_id` view argument, if any): what
+    `observe` is given for it, here and for its kept answer (service.views.fast_reads)."""
+    return route_label(), (request.view_args or {}).get("site_id")
+
+
 def observe(route: str, method: str, status: int, seconds: float | None,
             site: object) -> None:
-    """Count one finished request (duration unknown: None) and write its access line."""
+    """Count one finished request (duration unknown: None) and write its access line: the
+    one call for every request, answered by Flask or from a kept read."""
     requests, duration = _children(route, method, status)
     if seconds is not None:
         duration.observe(seconds)
@@ -118,9 +125,9 @@ def init_app(app: Flask) -> None:
     def _observe(response: Response) -> Response:
         # One hook for the metrics and the access line: the route and duration once.
         started = g.get("pw_started")
-        observe(route_label(), request.method, response.status_code,
-                time.perf_counter() - started if started is not None else None,
-                (request.view_args or {}).get("site_id"))
+        route, site = request_labels()
+        observe(route, request.method, response.status_code,
+                time.perf_counter() - started if started is not None else None, site)
         return response
 
     app.register_blueprint(bp)

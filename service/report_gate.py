@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from service.cache import Cache
 from service.errors import TooMany
@@ -34,7 +34,7 @@ _counting = threading.Lock()
 _waiting = 0
 
 
-def kept_reports() -> Cache:
+def kept_reports() -> Cache[Hashable, Any]:
     """A new cache for kept reports (one per app: the views keep it)."""
     return Cache("reports", KEPT_BYTES)
 
@@ -66,7 +66,8 @@ def one_at_a_time(wait: float | None = None) -> Iterator[None]:
         _building.release()
 
 
-def kept_or_built(kept: Cache, key: Hashable, *, ended: bool, build: Callable[[], T]) -> T:
+def kept_or_built(kept: Cache[Hashable, Any], key: Hashable, *, ended: bool,
+                  build: Callable[[], T]) -> T:
     """The kept result of `key` when its period has ended, else `build()` (one at a time),
     kept when the period has ended."""
     if ended:
@@ -75,9 +76,9 @@ def kept_or_built(kept: Cache, key: Hashable, *, ended: bool, build: Callable[[]
             return found
     with one_at_a_time():
         if ended:
-            found = kept.get(key)  # built by the request we waited for
-            if found is not None:
-                return found
+            again: T | None = kept.get(key)  # built by the request we waited for
+            if again is not None:
+                return again
         value = build()
     if ended:
         kept.put(key, value, time.monotonic() + KEEP_SECONDS)
@@ -89,7 +90,7 @@ def has_ended(end: date, today: date) -> bool:
     return end < today
 
 
-def forget(kept: Cache, name_id: str) -> None:
+def forget(kept: Cache[Hashable, Any], name_id: str) -> None:
     """Drop the kept reports of a site or group (keys are (kind, id, ...))."""
     kept.drop(lambda key, _value: isinstance(key, tuple) and len(key) > 1
               and key[1] == name_id)

@@ -207,7 +207,8 @@ def _build(site_id: str, data: Mapping[str, Any]) -> Site:
 
 
 def get_site(store: Store, site_id: str, *, cached: bool = True) -> Site:
-    """The site, or NotFound; public requests may read it from the cache."""
+    """The site, or NotFound; public requests may read it from the cache, admin requests
+    (`cached=False`) read Redis, and refresh the cache with what they found."""
     check_site_id(site_id)
     now = time.monotonic()
     if cached:
@@ -243,13 +244,14 @@ def resolve_public(store: Store, site_id: str) -> Site:
     return replace(target, origins=origins, alias_of=site.id)
 
 
-def get_many(store: Store, site_ids: list[str]) -> dict[str, Site]:
-    """Known sites among `site_ids` (from the cache, the rest in one pipelined read)."""
+def get_many(store: Store, site_ids: list[str], *, cached: bool) -> dict[str, Site]:
+    """Known sites among `site_ids`, the rest in one pipelined read: from the cache for
+    public requests (`cached`), never for admin ones (their answers are current)."""
     now = time.monotonic()
     found: dict[str, Site] = {}
     missing = []
     for site_id in dict.fromkeys(site_ids):
-        hit = store.site_cache.entry(site_id, now)
+        hit = store.site_cache.entry(site_id, now) if cached else None
         if hit is not None:
             if hit[1] is not None:
                 found[site_id] = hit[1]

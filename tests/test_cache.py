@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import gc
+import time
 import tracemalloc
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import sites
+from service import sites, tokens
 from service.cache import Cache, approx_size
+from service.store import Store
 from service.views.reads import ReadCache
+from tests.conftest import make_app
+from tests.redis_proc import RedisProcess
 
 
 def test_it_keeps_values_until_they_expire() -> None:
@@ -94,3 +99,48 @@ def test_reads_of_100_path_urls_cannot_grow_a_worker_past_the_budget(
     assert cache.answers.bytes <= budget
     assert 10 < len(cache.answers) < 150
     assert grown < budget, grown
+
+
+def test_a_site_made_on_another_worker_is_found_by_admin_reads_at_once(
+        app: Flask, client: FlaskClient, store: Store, site: sites.Site,
+        redis_server: RedisProcess) -> None:
+    """Two workers on one Redis: a miss remembered by one never hides from its admin
+    routes a site the other just created; its public reads find it within a second."""
+    other = make_app(redis_server.url)
+    try:
+        token = tokens.create(store, "root", [], now=datetime.now(UTC))
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/sites/moi/stats").status_code == 404  # a miss, remembered
+        assert client.get("/api/v1/admin/sites/moi", headers=auth).status_code == 404
+        assert store.site_cache.entry("moi") is not None  # this worker remembers the miss
+        made = other.test_client().put("/api/v1/admin/sites/moi", headers=auth,
+                                       json={"name": "Phường Mới"})
+        created = time.monotonic()
+        assert made.status_code == 201, made.get_json()
+        grouped = other.test_client().put("/api/v1/admin/groups/hanoi", headers=auth,
+                                          json={"name": "Hà Nội", "sites": ["thanhxuan", "moi"]})
+        assert grouped.status_code == 201, grouped.get_json()
+        # admin reads here: current at once, whatever this worker remembered
+        store.site_cache.put("moi", None, time.monotonic() + 60)  # even a long-lived miss
+        found = client.get("/api/v1/admin/sites/moi", headers=auth)
+        assert found.status_code == 200 and found.get_json()["name"] == "Phường Mới"
+        store.site_cache.put("moi", None, time.monotonic() + 60)
+        ratings = client.get("/api/v1/admin/groups/hanoi/ratings", headers=auth)
+        assert ratings.status_code == 200, ratings.get_json()
+        assert sorted(row["site"] for row in ratings.get_json()["sites"]) == ["moi", "thanhxuan"]
+        # public reads: the miss is remembered a second at most
+        store.site_cache.pop("moi")
+        assert client.get("/api/v1/sites/nua/stats").status_code == 404
+        missed = time.monotonic()
+        until = store.site_cache.entry("nua")
+        assert until is not None and until[0] <= missed + sites.CACHE_SECONDS
+        other.test_client().put("/api/v1/admin/sites/nua", headers=auth, json={})
+        codes = []
+        while time.monotonic() < created + 5:
+            codes.append(client.get("/api/v1/sites/nua/stats").status_code)
+            if codes[-1] == 200:
+                break
+            time.sleep(0.05)
+        assert codes[-1] == 200 and time.monotonic() <= missed + sites.CACHE_SECONDS + 0.5
+    finally:
+        other.extensions["pw_store"].redis.close()

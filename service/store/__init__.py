@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from flask import Flask, current_app
@@ -22,6 +22,9 @@ from service.store.errors import (
 )
 from service.store.keys import Keys
 from service.store.scripts import Scripts
+
+if TYPE_CHECKING:  # the domain's types, for the caches it keeps here (no import at run time)
+    from service.sites import Site
 
 __all__ = ["Store", "StorageRefused", "StorageUnavailable", "VersionConflict", "get_store",
            "init_app", "refusal_reason"]
@@ -40,10 +43,11 @@ class Store:
         self.keys = keys
         self.scripts = Scripts(client)
         # site id -> site (None: unknown); see service.sites.get_site
-        self.site_cache = Cache("sites", SITE_CACHE_BYTES)
-        self.salt_cache = Cache("salts", 64 * 1024)  # day -> the day's visitor salt
+        self.site_cache: Cache[str, Site | None] = Cache("sites", SITE_CACHE_BYTES)
+        # day -> the day's visitor salt
+        self.salt_cache: Cache[str, str] = Cache("salts", 64 * 1024)
         # group id -> roll-up, "page:<id>" -> public page; see service.groups.stats
-        self.group_cache = Cache("groups", GROUP_CACHE_BYTES)
+        self.group_cache: Cache[str, dict[str, Any]] = Cache("groups", GROUP_CACHE_BYTES)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "pw") -> Store:

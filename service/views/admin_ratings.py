@@ -37,6 +37,6 @@ def group_ratings(group_id: str) -> Response:
     store = get_store()
     group = groups.get_group(store, group_id)
     return jsonify(summary.group_view(store, group.id, group.name,
-                                      groups.members(store, group),
+                                      groups.members(store, group, cached=False),
                                       period=request.args.get("period", "month"),
                                       now=datetime.now(UTC)))

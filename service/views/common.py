@@ -19,6 +19,7 @@ from service.limiter import LocalLimit
 from service.sites import Site
 from service.store import StorageUnavailable, get_store
 from service.text import check_unicode, has_control
+from service.views import headers
 from service.visitor import address_key
 from service.visits import HitFacts
 
@@ -27,7 +28,6 @@ MAX_PATH = 512
 MAX_TITLE = 200
 MAX_DEPTH = 8
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-EXPOSED = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 
 
 def _reject_constant(name: str) -> Any:
@@ -192,22 +192,13 @@ def _site_for_cors() -> Site | None:
 
 
 def add_cors(response: Response) -> Response:
-    """CORS for public routes: the site's allowed origin or `*`, never credentials; a site
-    with origins answers only an allowed origin (a preflight too), never `*`."""
+    """CORS for public routes (service.views.headers.cors): the site's allowed origin or
+    `*`, never credentials; a site with origins answers only an allowed origin (a preflight
+    too), never `*`."""
     site = _site_for_cors()
-    origin = request.headers.get("Origin", "").lower()
-    if site is not None and site.origins:
-        if origin in site.origins:
-            response.headers["Access-Control-Allow-Origin"] = origin
-        response.vary.add("Origin")
-    else:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Access-Control-Max-Age"] = "86400"
-    return response
+    return headers.add_cors(response, site.origins if site is not None else (),
+                            request.headers.get("Origin", "").lower(),
+                            preflight=request.method == "OPTIONS")
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:

@@ -1,4 +1,6 @@
-"""Security headers, set in one place: the policies of each kind of page and one hook.
+"""Security and CORS headers, set in one place: the policies of each kind of page, one hook,
+and the one CORS function (the Flask path and the kept reads of service.views.fast_reads
+both call `cors`).
 
 Every response gets `X-Content-Type-Options: nosniff` (JSON, scripts, stylesheets, pages).
 Every HTML page gets a Content-Security-Policy with a `frame-ancestors` rule: the view picks
@@ -8,9 +10,16 @@ one of the policies below, and an HTML response that picked none gets the strict
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from flask import Flask, Response
+
+# what a page's script may read of a public answer (the rate-limit headers)
+EXPOSED = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+# the headers `cors` sets: a kept read is stored without them and gets them per request
+CORS_NAMES = frozenset({"access-control-allow-origin", "access-control-expose-headers",
+                        "access-control-allow-methods", "access-control-allow-headers",
+                        "access-control-max-age"})
 
 # Pages no one frames: the privacy notice, redirects, anything without its own policy.
 DEFAULT_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
@@ -42,6 +51,35 @@ def demo_policy(public_url: str | None) -> str:
     return (f"default-src 'self'; script-src 'self'{service}; connect-src 'self'{service}; "
             "style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'self'")
+
+
+def cors(origins: Sequence[str], origin: str, *,
+         preflight: bool = False) -> list[tuple[str, str]]:
+    """CORS for a public answer: a site with `origins` grants only a listed one (the request's
+    lower-cased `origin`) and varies on Origin, never `*`; any other answer is `*`. Never
+    credentials. `preflight`: the OPTIONS answer's methods, headers and max age too."""
+    if origins:
+        out = [("Access-Control-Allow-Origin", origin)] if origin in origins else []
+        out.append(("Vary", "Origin"))
+    else:
+        out = [("Access-Control-Allow-Origin", "*")]
+    out.append(("Access-Control-Expose-Headers", EXPOSED))
+    if preflight:
+        out += [("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                ("Access-Control-Allow-Headers", "Content-Type"),
+                ("Access-Control-Max-Age", "86400")]
+    return out
+
+
+def add_cors(response: Response, origins: Sequence[str], origin: str, *,
+             preflight: bool = False) -> Response:
+    """Set `cors(...)` on a Flask response (Vary merged with what it varies on already)."""
+    for name, value in cors(origins, origin, preflight=preflight):
+        if name == "Vary":
+            response.vary.add(value)
+        else:
+            response.headers[name] = value
+    return response
 
 
 def secure(response: Response) -> Response:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from service import groups, merges, metrics, reports
+from service.cache import Cache
 from service.errors import Forbidden
 from service.store import get_store
 from service.views import common
 from service.views.admin import report_response
 from service.views.auth import admin_required
-from service.views.headers import stats_policy, widget_policy
+from service.views.fast_reads import kept
+from service.views.headers import add_cors, stats_policy, widget_policy
 from service.views.reads import cached, forget
 from service.views.stats_page import LABELS as STATS_LABELS
 from service.views.widgets import LABELS, number_format
@@ -24,6 +27,7 @@ admin_bp = Blueprint("provinces_admin", __name__, url_prefix="/api/v1/admin")
 public_bp = Blueprint("provinces_public", __name__)
 
 ADMIN_BODY = 64 * 1024
+GROUP_JSON_BYTES = 16 * 1024 * 1024  # per process: the encoded roll-ups of public reads
 
 
 @admin_bp.after_request
@@ -82,7 +86,7 @@ def group_report(group_id: str) -> Response:
     _all_sites()
     store = get_store()
     group = groups.get_group(store, group_id)
-    members = groups.members(store, group)
+    members = groups.members(store, group, cached=False)
     today = datetime.now(members[0].tz if members else UTC).date()
     period = reports.period_from(request.args.get("month"), request.args.get("year"),
                                  today=today)
@@ -108,25 +112,23 @@ def merge_site(site_id: str) -> Response:
 
 
 @public_bp.get("/api/v1/groups/<group_id>/stats")
+@kept
 def group_stats(group_id: str) -> Response:
     """The group's roll-up (up to 5 s old); limited per address in memory, like the site
     reads (service.views.reads)."""
     found = cached(("group", group_id),
                    lambda: groups.stats(get_store(), group_id, now=datetime.now(UTC)))
     # encoding 500 sites' figures costs more than the rest of the request (and a read with a
-    # query string never meets fast_reads' kept response): encode each cached roll-up once
-    encoded: dict[str, tuple[Any, bytes]] = current_app.extensions.setdefault(
-        "pw_group_json", {})
+    # query string is never kept by fast_reads): encode each cached roll-up once
+    encoded: Cache[str, tuple[Any, bytes]] = current_app.extensions.setdefault(
+        "pw_group_json", Cache("group-json", GROUP_JSON_BYTES))
     known = encoded.get(group_id)
     if known is None or known[0] is not found:
-        if len(encoded) > 1000:
-            encoded.clear()
-        known = encoded[group_id] = (found, json.dumps(found, ensure_ascii=False).encode())
+        known = (found, json.dumps(found, ensure_ascii=False).encode())
+        encoded.put(group_id, known, time.monotonic() + groups.CACHE_SECONDS + 1)
     response = Response(known[1], mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=5"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = common.EXPOSED
-    return response
+    return add_cors(response, (), "")  # any origin: a group has none of its own
 
 
 @public_bp.get("/widgets/groups/<group_id>/counter.html")
@@ -135,7 +137,7 @@ def group_counter_page(group_id: str) -> Response:
     store = get_store()
     stats = cached(("group", group_id),
                    lambda: groups.stats(store, group_id, now=datetime.now(UTC)))
-    members = groups.members(store, groups.get_group(store, group_id))
+    members = groups.members(store, groups.get_group(store, group_id), cached=True)
     lang = request.args.get("lang") or (members[0].locale if members else "vi")
     lang = lang if lang in LABELS else "vi"
     page: dict[str, Any] = {"id": stats["group"], "name": stats["name"]}

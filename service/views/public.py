@@ -12,6 +12,7 @@ from service.errors import Forbidden, Invalid, TooMany
 from service.store import get_store
 from service.text import text
 from service.views import common
+from service.views.fast_reads import kept
 from service.views.reads import allow, cached
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1/sites/<site_id>")
@@ -67,6 +68,7 @@ def _read(payload: dict[str, Any], max_age: int) -> Response:
 
 
 @bp.get("/stats")
+@kept
 def stats(site_id: str) -> Response:
     """The stats object, read only."""
     allow()  # before the site lookup: unknown ids count too

@@ -13,6 +13,7 @@ from service import hotlines, metrics
 from service.limiter import CLICKS_LIMIT, limiter
 from service.store import get_store
 from service.views import common
+from service.views.fast_reads import kept
 from service.views.reads import allow, cached
 
 bp = Blueprint("public_hotlines", __name__, url_prefix="/api/v1/sites/<site_id>/hotlines")
@@ -20,6 +21,7 @@ bp.after_request(common.add_cors)
 
 
 @bp.get("")
+@kept
 def box(site_id: str) -> BaseResponse:
     """Title and hotlines with tel and open_now; cacheable briefly, with an ETag. A public
     read (service.views.reads): cached a second per process, limited per address."""

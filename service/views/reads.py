@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
@@ -24,34 +25,53 @@ CACHE_SECONDS = 1.0
 ANSWER_BYTES = 16 * 1024 * 1024
 RESPONSE_BYTES = 16 * 1024 * 1024
 # WSGI environ keys: when the answer's data stops being fresh, and the site (or group) it is
-# about (an alias's requests are about the target); read by service.views.fast_reads
+# about (an alias's requests are about the target); read by service.views.fast_reads's mark
 FRESH_UNTIL = "pw.fresh_until"
 ABOUT = "pw.about"
 _COUNTED = "pw.read_counted"
 
 
+@dataclass(frozen=True)
+class Mark:
+    """What Flask matched for a marked view's fresh answer (service.views.fast_reads.kept)."""
+
+    route: str  # the route template (metrics and access line)
+    site: object  # the `site_id` view argument (None for a group)
+    ids: frozenset[str]  # the ids in the path and the one the data is about (forget drops)
+    origins: tuple[str, ...]  # the site's allowed origins (CORS); () for any
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A kept answer (service.views.fast_reads): Flask's status, headers (less CORS) and
+    body, with its mark."""
+
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    mark: Mark
+
+
 class ReadCache:
     """Answers by key for CACHE_SECONDS; Redis is asked at most once a second per key.
 
-    Also keeps the finished responses of the reads that service.views.fast_reads serves
-    (`response` values: (status, headers, body, the id they are about)). Both are
-    service.cache.Cache: bounded by bytes, readers take no lock.
+    Also keeps the finished responses of the reads that service.views.fast_reads serves, by
+    path (values: Kept). Both are service.cache.Cache: bounded by bytes, readers
+    take no lock.
     """
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
         self.limit = LocalLimit(READS_PER_MINUTE)
-        self.answers = Cache("answers", ANSWER_BYTES)
-        self.responses = Cache("responses", RESPONSE_BYTES)
+        self.answers: Cache[Hashable, Any] = Cache("answers", ANSWER_BYTES)
+        self.responses: Cache[str, Kept] = Cache("responses", RESPONSE_BYTES)
 
     def forget(self, site_id: str) -> None:
         """Drop the answers about one site or group (keys are (kind, id, ...); a kept
-        response also names the site it is about, for an alias's path)."""
-        def about(key: Hashable) -> bool:
-            return isinstance(key, tuple) and len(key) > 1 and key[1] == site_id
-
-        self.answers.drop(lambda key, _value: about(key))
-        self.responses.drop(lambda key, value: about(key) or value[3] == site_id)
+        response names the ids in its path and the site it is about, for an alias's path)."""
+        self.answers.drop(lambda key, _value: isinstance(key, tuple) and len(key) > 1
+                          and key[1] == site_id)
+        self.responses.drop(lambda _key, kept: site_id in kept.mark.ids)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> tuple[float, Any]:
         """(until, answer): the cached answer, or `compute()` (rate limited by
@@ -65,13 +85,15 @@ class ReadCache:
         self.answers.put(key, value, now + self.seconds, now=now)
         return now + self.seconds, value
 
-    def keep_response(self, key: Hashable, until: float, response: Any) -> None:
+    def keep_response(self, path: str, until: float, kept: Kept) -> None:
         """Keep a finished response until its data stops being fresh."""
-        status, headers, body, _about = response
-        size = len(body) + sum(len(n) + len(v) + 64 for n, v in headers) + len(status) + 256
-        self.responses.put(key, response, until, size=size)
+        size = (len(path) + len(kept.body) + len(kept.status) + 512
+                + sum(len(n) + len(v) + 64 for n, v in kept.headers)
+                + sum(len(i) + 64 for i in kept.mark.ids)
+                + sum(len(o) + 64 for o in kept.mark.origins))
+        self.responses.put(path, kept, until, size=size)
 
-    def response(self, key: Hashable) -> Any:
+    def response(self, key: str) -> Kept | None:
         """A kept response while its data is fresh, else None."""
         return self.responses.get(key)
 
@@ -82,9 +104,9 @@ def read_cache() -> ReadCache:
     return cache
 
 
-def kept_reports() -> Cache:
+def kept_reports() -> Cache[Hashable, Any]:
     """This app's kept reports of ended periods (one per process)."""
-    cache: Cache = current_app.extensions.setdefault("pw_reports",
+    cache: Cache[Hashable, Any] = current_app.extensions.setdefault("pw_reports",
                                                       report_gate.kept_reports())
     return cache
 
@@ -96,14 +118,19 @@ def forget(site_id: str) -> None:
     report_gate.forget(kept_reports(), site_id)
 
 
+def allowance(cache: ReadCache, secret: str, ip: str) -> float | None:
+    """Count one read of this address; the seconds to wait when it is over its allowance,
+    else None. The one check of Flask's reads (`allow`) and the kept ones (fast_reads)."""
+    return cache.limit.hit(address_key(secret, ip)[:16])
+
+
 def allow() -> None:
     """Count this request in its address's read allowance (once), or refuse it: called
     before anything else a read does, so that unknown ids are limited too."""
     if request.environ.get(_COUNTED):
         return
     request.environ[_COUNTED] = True
-    secret = common.settings().secret_key
-    wait = read_cache().limit.hit(address_key(secret, common.client_ip())[:16])
+    wait = allowance(read_cache(), common.settings().secret_key, common.client_ip())
     if wait is not None:
         raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
 
