@@ -4,19 +4,15 @@ process memory first."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app, request
 
-from service import report_gate
+from service import limiter, report_gate
+from service.allowances import READS
 from service.cache import Cache
-from service.errors import TooMany
-from service.limiter import READS_LIMIT, READS_PER_MINUTE, LocalLimit, limiter
-from service.views import common
-from service.visitor import address_key
 
 CACHE_SECONDS = 1.0
 # Per process: the answers (up to 100 paths each, keys included) and the finished responses
@@ -40,7 +36,7 @@ class ReadCache:
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
-        self.limit = LocalLimit(READS_PER_MINUTE)
+        self.limit = limiter.limits().local(READS)  # this app's read allowance
         self.answers = Cache("answers", ANSWER_BYTES)
         self.responses = Cache("responses", RESPONSE_BYTES)
 
@@ -54,14 +50,13 @@ class ReadCache:
         self.responses.drop(lambda key, value: about(key) or value[3] == site_id)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> tuple[float, Any]:
-        """(until, answer): the cached answer, or `compute()` (rate limited by
-        flask-limiter) stored anew, and the monotonic time it stops being fresh."""
+        """(until, answer): the cached answer, or `compute()` stored anew, and the
+        monotonic time it stops being fresh."""
         now = time.monotonic()
         found = self.answers.entry(key, now)
         if found is not None:
             return found
-        with limiter.limit(READS_LIMIT):
-            value = compute()
+        value = compute()
         self.answers.put(key, value, now + self.seconds, now=now)
         return now + self.seconds, value
 
@@ -102,10 +97,7 @@ def allow() -> None:
     if request.environ.get(_COUNTED):
         return
     request.environ[_COUNTED] = True
-    secret = common.settings().secret_key
-    wait = read_cache().limit.hit(address_key(secret, common.client_ip())[:16])
-    if wait is not None:
-        raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
+    limiter.spend(READS)
 
 
 def cached(key: tuple[str, str, *tuple[Any, ...]], compute: Callable[[], Any]) -> Any:
