@@ -13,6 +13,7 @@ from flask import current_app, request
 from service import limiter, report_gate
 from service.allowances import READS
 from service.cache import Cache
+from service.clock import Clock
 
 CACHE_SECONDS = 1.0
 # Per process: the answers (up to 100 paths each, keys included) and the finished responses
@@ -34,9 +35,11 @@ class ReadCache:
     service.cache.Cache: bounded by bytes, readers take no lock.
     """
 
-    def __init__(self, seconds: float = CACHE_SECONDS) -> None:
+    def __init__(self, seconds: float = CACHE_SECONDS,
+                 limit: limiter.LocalLimit | None = None) -> None:
         self.seconds = seconds
-        self.limit = limiter.limits().local(READS)  # this app's read allowance
+        # the app's read allowance (service.limiter), which fast_reads checks too
+        self.limit = limit or limiter.LocalLimit(READS, Clock())
         self.answers = Cache("answers", ANSWER_BYTES)
         self.responses = Cache("responses", RESPONSE_BYTES)
 
@@ -73,7 +76,10 @@ class ReadCache:
 
 def read_cache() -> ReadCache:
     """This app's read cache (one per process)."""
-    cache: ReadCache = current_app.extensions.setdefault("pw_reads", ReadCache())
+    cache: ReadCache | None = current_app.extensions.get("pw_reads")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "pw_reads", ReadCache(limit=limiter.limits().local(READS)))
     return cache
 
 
