@@ -1,12 +1,14 @@
-"""Where a JSON vote's CPU goes: cProfile over N votes through Flask's test client, each
-with a fresh ticket and browser token, against a real redis-server (started here, on a
-unix socket, stopped at the end); beside it, N requests of a minimal Flask route.
+"""Where a JSON vote's CPU goes: cProfile (CPU time) over N votes through Flask's test
+client, each with a fresh ticket and browser token, against a real redis-server (started
+here, on a unix socket, stopped at the end); beside it, requests of a minimal Flask route.
 
     .venv/bin/python -m benchmarks.vote_profile [N] [--top K] [--callers NAME]
 
-Prints (to stderr: stdout carries the service's access lines) the time per vote and per minimal request, and the top functions by own time
-(tottime) and by cumulative time. The test client skips the HTTP server, so the figures
-are the app's own CPU (WSGI, Flask, the service, redis-py), not gunicorn's.
+Prints to stderr (stdout carries the service's access lines) the CPU per vote (the first
+half of the votes, unprofiled) and per minimal request, and the top functions of the
+profiled half by own and by cumulative time. The test client skips the HTTP server, so the
+figures are the app's own CPU (WSGI, Flask, the service, redis-py), not gunicorn's nor
+Redis's.
 """
 
 from __future__ import annotations

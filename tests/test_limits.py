@@ -183,3 +183,29 @@ def test_a_site_created_after_a_miss_answers_from_another_worker_within_a_second
     time.sleep(sites_mod.CACHE_SECONDS + 0.05)
     assert sites_mod.CACHE_SECONDS <= 1.0
     assert a.get("/api/v1/sites/moi/stats").status_code == 200
+
+
+def test_an_ipv6_48_makes_at_most_four_times_the_vote_attempts(
+        app: Flask, client: FlaskClient, site: Site, clock: Clock) -> None:
+    """Each /64 may try 10 votes a minute; a /48 together 40 (inside vote.lua)."""
+    from service import polls
+    from service.store import get_store
+
+    with app.app_context():
+        polls.create(get_store(), site, {"id": "p1", "question": "Q?", "options": ["A", "B"]},
+                     now=clock.now())
+    codes = []
+    for i in range(45):  # 5 /64s of one /48, 9 attempts each: each /64 within its 10
+        response = client.post(
+            "/api/v1/sites/thanhxuan/polls/p1/votes",
+            environ_base={"REMOTE_ADDR": f"2001:db8:7:{i % 5}::{i + 1:x}"},
+            json={"options": ["o1"], "ticket": votes.issue_ticket(SECRET, site, "p1", clock.now()),
+                  "token": f"tok6-{i:06d}"})
+        codes.append(response.status_code)
+    assert codes[:40] == [201] * 40 and set(codes[40:]) == {429}
+    clock.advance(60)
+    assert client.post("/api/v1/sites/thanhxuan/polls/p1/votes",
+                       environ_base={"REMOTE_ADDR": "2001:db8:7:9::1"},
+                       json={"options": ["o1"], "token": "tok6-next-1",
+                             "ticket": votes.issue_ticket(SECRET, site, "p1", clock.now())}
+                       ).status_code == 201

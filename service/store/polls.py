@@ -58,7 +58,9 @@ def vote(store: Store, b: Ballot) -> VoteReply:
               "voters": k.poll_voters(b.site, b.poll), "ips": k.poll_ips(b.site, b.poll),
               "nonces": k.poll_nonces(b.site, b.poll),
               "rate": b.rate.key(store, b.site, b.now_ms),
-              "rate48": b.rate.aggregate_key(store, b.site, b.now_ms)},
+              # the /48's attempt counter only for an IPv6 client (IPv4: no such key)
+              **({"rate48": b.rate.aggregate_key(store, b.site, b.now_ms)}
+                 if b.rate.aggregate else {})},
         args={"now": b.now_ms, "nonce": b.nonce, "forget_ms": b.forget_ms, "voter": b.voter,
               "ip": b.ip, "max_per_ip": b.max_per_ip, "network": b.aggregate,
               "max_per_network": b.max_per_aggregate, "rate_allowed": b.rate.allowed,

@@ -5,7 +5,7 @@
 -- K.voters    set of voter hashes               K.ips     hash address hash -> ballots
 -- K.nonces    sorted set used nonce -> forget at (ms)
 -- K.rate      attempt counter of (site, address unit, window)
--- K.rate48    attempt counter of (site, the client's IPv6 /48, window)
+-- K.rate48    attempt counter of (site, the client's IPv6 /48, window); IPv4: absent
 -- A.now (ms)  A.nonce (the ticket's)  A.forget_ms (when the used nonce may go)
 -- A.voter     keyed hash of the browser token ('' = none)
 -- A.ip        keyed hash of the address unit in this poll   A.max_per_ip ballots it may cast
@@ -18,7 +18,7 @@
 --          'duplicate'|'used'|'limited'|'unknown'|'toomany'} or {'ratelimited', ms to wait};
 --          options are checked here, so the caller needs no read of its own before voting.
 local wait = over_limit(K.rate, A.rate_allowed, A.rate_window_ms)
-if not wait and A.network ~= '' then
+if not wait and K.rate48 then
   wait = over_limit(K.rate48, A.rate48_allowed, A.rate_window_ms)
 end
 if wait then
