@@ -121,7 +121,7 @@ def test_the_rate_limiter_keeps_limiting_from_memory_during_an_outage(private: A
                          environ_base={"REMOTE_ADDR": "10.0.4.1"}).status_code
              for _ in range(121)]
     assert 500 not in codes
-    assert codes[:120] == [503] * 120  # the route answers 503; flask-limiter counts in memory
+    assert codes[:120] == [503] * 120  # the route answers 503; the limiter counts in memory
     assert codes[120] == 429
     # votes and hits keep their limits in Redis, inside their own scripts: while Redis is
     # down there is nothing to protect, and every attempt is an honest 503
