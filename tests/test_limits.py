@@ -209,3 +209,37 @@ def test_an_ipv6_48_makes_at_most_four_times_the_vote_attempts(
                        json={"options": ["o1"], "token": "tok6-next-1",
                              "ticket": votes.issue_ticket(SECRET, site, "p1", clock.now())}
                        ).status_code == 201
+
+
+def test_a_vote_is_one_redis_command_json_or_form(app: Flask, client: FlaskClient, site: Site,
+                                                  clock: Clock, redis_server: Any) -> None:
+    """The limit is checked inside vote.lua: no limiter round trip in front of it."""
+    from service import polls
+    from service.store import get_store
+
+    with app.app_context():
+        polls.create(get_store(), site, {"id": "p1", "question": "Q?", "options": ["A", "B"]},
+                     now=clock.now())
+    client.get("/api/v1/sites/thanhxuan/polls/p1")  # the site lookup is cached from here
+    client.post("/api/v1/sites/thanhxuan/polls/p1/votes", json={  # vote.lua is loaded
+        "options": ["o1"], "ticket": votes.issue_ticket(SECRET, site, "p1", clock.now())})
+
+    def scripts_run() -> dict[str, int]:
+        """Script calls since the reset (a limiter's counter would be one more: the limits
+        storage increments with a script too); the commands inside them are vote.lua's."""
+        with redis_server.client() as r:
+            stats = r.info("commandstats")
+        return {name: int(v["calls"]) for name, v in stats.items()
+                if name in ("cmdstat_eval", "cmdstat_evalsha", "cmdstat_script")}
+
+    for post in (
+        lambda t: client.post("/api/v1/sites/thanhxuan/polls/p1/votes",
+                              json={"options": ["o1"], "ticket": t, "token": "tok-one-cmd"}),
+        lambda t: client.post("/widgets/thanhxuan/poll.html",
+                              data={"poll": "p1", "option": "o2", "ticket": t}),
+    ):
+        ticket = votes.issue_ticket(SECRET, site, "p1", clock.now())
+        with redis_server.client() as r:
+            r.config_resetstat()
+        assert post(ticket).status_code in (200, 201)
+        assert scripts_run() == {"cmdstat_evalsha": 1}
