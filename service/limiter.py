@@ -1,84 +1,41 @@
-"""The rate limiter (flask-limiter on the same Redis)."""
+"""The one limiter API: every allowance (service.allowances) is checked here or, for the
+writes whose scripts limit themselves, inside their script; windows follow the app's clock.
+
+- `spend(allowance)`: count this request in its client's allowance; TooMany (429 with
+  Retry-After) beyond it. `process` allowances count in this process's memory, `shared`
+  ones in Redis through the `limits` storage (flask-limiter's storage library: keys
+  `<prefix>:LIMITER/<name>/<client>/<window>`, so a Redis ACL user limited to `~<prefix>:*`
+  runs it), in process memory while Redis is down (the routes then answer 503 themselves).
+- `spend_refused(allowance)`: a vote or rating refused before its script ran (malformed,
+  bad ticket) is counted in process memory, so junk is limited without a round trip.
+- `now()` / `clock()`: the app's clock (service.clock), which views read too.
+
+flask-limiter's own decorators are not used: its fixed windows start at a counter's first
+hit and end with the key's Redis TTL, so no test could move them; here a window is
+`clock // window_s` and its index is part of the key.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from functools import partial
-from typing import Any
+from datetime import datetime
+from typing import cast
 
-from flask import Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app, request
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
 
+from service.allowances import Allowance
+from service.clock import Clock
 from service.config import Settings
+from service.errors import TooMany
 from service.store.client import limiter_storage_options, limiter_storage_uri
 from service.visitor import address_key
 
-# Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
-# so the per-IP budget for page loads is generous; it only stops a single client hammering.
-# Hits, heartbeats and JSON votes are limited inside their own Redis scripts (service.visits,
-# service.votes); reads of stats and pages in process memory first (LocalLimit), then here
-# when they miss the per-process cache.
-READS_PER_MINUTE = 1200
-READS_LIMIT = f"{READS_PER_MINUTE}/minute"
-VOTES_LIMIT = "10/minute"
-CLICKS_LIMIT = "120/minute"
-ADMIN_FAILURES_LIMIT = "20/minute"
-
-
-def client_key() -> str:
-    """The limiter's key: a keyed hash of the client's address (IPv6: its /64), never raw."""
-    secret: str = current_app.config["PW_SETTINGS"].secret_key
-    return address_key(secret, get_remote_address() or "")[:24]
-
-
-limiter = Limiter(key_func=client_key, default_limits=[])
-
-
-def init_app(app: Flask, settings: Settings) -> None:
-    """Bind the limiter: Redis storage, in-memory fallback while Redis is down."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(settings.redis_url))
-    # `<prefix>:LIMITER/...`, so a Redis ACL user limited to `~<prefix>:*` runs the limiter
-    # too (the default `LIMITS:` prefix would be refused, and silently so, since errors fall
-    # back to memory). One key per limit and client: no hash tag is needed in a cluster.
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
-                          limiter_storage_options(settings.key_prefix))
-    app.config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
-    # flask-limiter defaults this to the module-wide object's last value: one app that turned
-    # the limiter off (a test) would turn it off for every later app.
-    app.config.setdefault("RATELIMIT_ENABLED", True)
-    # A Redis outage must not turn every request into a 500: the limiter falls back to
-    # per-process memory and the routes themselves answer 503.
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    # X-RateLimit-* headers would cost a second limiter round trip on every request (and
-    # flask-limiter would put a Retry-After on every 200); a 429 still carries Retry-After.
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    limiter.init_app(app)
-    # The limiter object is module-wide (the views' decorators name it): a new app's new
-    # storage starts alive, whatever an earlier app's storage went through (several apps in
-    # one test process). flask-limiter sets it only in its constructor, not in init_app.
-    limiter._storage_dead = False
-    # Only the routes that name a limit pay for flask-limiter: its app-wide before_request
-    # check serves default and blueprint-wide limits, which this service does not use (hits,
-    # heartbeats and votes are limited inside their scripts, reads in process memory first).
-    # Its after_request (deductions for `deduct_when` limits and rate-limit headers: none
-    # here) and teardown (its per-request state lives on the request context, which goes
-    # anyway) would cost every request too.
-    app.before_request_funcs[None] = [f for f in app.before_request_funcs.get(None, [])
-                                      if not _is_limiters(f)]
-    app.after_request_funcs[None] = [f for f in app.after_request_funcs.get(None, [])
-                                     if not _is_limiters(f)]
-    app.teardown_request_funcs[None] = [f for f in app.teardown_request_funcs.get(None, [])
-                                        if not _is_limiters(f)]
-
-
-def _is_limiters(hook: Any) -> bool:
-    """Whether a hook is one flask-limiter registered (a bound method or a partial of it)."""
-    owner = getattr(hook, "__self__", None)
-    if owner is None and isinstance(hook, partial):
-        owner = hook.args[0] if hook.args else None
-    return owner is limiter
+log = logging.getLogger("service")
+RECHECK_SECONDS = 1.0  # while Redis is down, how often the shared storage is tried again
 
 
 class LocalLimit:
@@ -88,22 +45,120 @@ class LocalLimit:
     many keys. Thread-safe enough for counting: a race can only let a request or two past.
     """
 
-    def __init__(self, allowed: int, window_s: float = 60.0, max_keys: int = 100_000) -> None:
-        self.allowed = allowed
-        self.window_s = window_s
+    def __init__(self, allowance: Allowance, clock: Clock, max_keys: int = 100_000) -> None:
+        self.allowance = allowance
+        self.clock = clock
         self.max_keys = max_keys
         self._window = -1
         self._counts: dict[str, int] = {}
 
-    def hit(self, key: str, now: float | None = None) -> float | None:
-        """Count one request; None when allowed, else seconds until the window ends."""
-        # Wall-clock windows, like the Redis allowances: a window is a calendar minute.
-        now = time.time() if now is None else now
-        window = int(now // self.window_s)
+    def hit(self, key: str) -> int | None:
+        """Count one request; None when allowed, else whole seconds until the window ends."""
+        now = self.clock.time()
+        window = self.allowance.window(now)
         if window != self._window or len(self._counts) >= self.max_keys:
             self._window, self._counts = window, {}
         count = self._counts.get(key, 0) + 1
         self._counts[key] = count
-        if count > self.allowed:
-            return (window + 1) * self.window_s - now
+        if count > self.allowance.count:
+            return self.allowance.retry_after(now)
         return None
+
+
+class Limits:
+    """One app's limiter: its clock, its process counters and its shared storage."""
+
+    def __init__(self, settings: Settings, clock: Clock, *, enabled: bool = True) -> None:
+        self.clock = clock
+        self.enabled = enabled
+        self.secret = settings.secret_key
+        storage = storage_from_string(limiter_storage_uri(settings.redis_url),
+                                      **limiter_storage_options(settings.key_prefix))
+        # redis://, unix, sentinel or cluster: a synchronous storage (never limits.aio's)
+        self.storage = cast(Storage, storage)
+        self.fallback = MemoryStorage()
+        self._dead_until = 0.0
+        self._local: dict[str, LocalLimit] = {}
+        self._lock = threading.Lock()
+
+    def local(self, allowance: Allowance) -> LocalLimit:
+        """This process's counter of an allowance (one per app and allowance)."""
+        found = self._local.get(allowance.name)
+        if found is None:
+            with self._lock:
+                found = self._local.setdefault(allowance.name, LocalLimit(allowance, self.clock))
+        return found
+
+    def client(self, ip: str) -> str:
+        """A keyed hash of the client's address unit (IPv6: its /64), never the address."""
+        return address_key(self.secret, ip)[:16]
+
+    def wait(self, allowance: Allowance, ip: str) -> int | None:
+        """Count one request of this client; None within the allowance, else Retry-After."""
+        if not self.enabled:
+            return None
+        client = self.client(ip)
+        if allowance.where == "process":
+            return self.local(allowance).hit(client)
+        now = self.clock.time()
+        window = allowance.window(now)
+        key = f"LIMITER/{allowance.name}/{client}/{window}"
+        if self._count(key, allowance.window_s) > allowance.count:
+            return allowance.retry_after(now)
+        return None
+
+    def _count(self, key: str, expiry: int) -> int:
+        if time.monotonic() >= self._dead_until:
+            try:
+                return int(self.storage.incr(key, expiry))
+            except StorageError:
+                log.warning("rate limiter storage unavailable: counting in process memory")
+                self._dead_until = time.monotonic() + RECHECK_SECONDS
+        return int(self.fallback.incr(key, expiry))
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Bind the limiter and the clock to the app (`RATELIMIT_ENABLED=False` turns the
+    limits off, e.g. for a property-based test)."""
+    clock: Clock = app.extensions.setdefault("pw_clock", Clock())
+    app.extensions["pw_limits"] = Limits(
+        settings, clock, enabled=bool(app.config.get("RATELIMIT_ENABLED", True)))
+
+
+def limits() -> Limits:
+    """The current app's limiter."""
+    found: Limits = current_app.extensions["pw_limits"]
+    return found
+
+
+def clock() -> Clock:
+    """The current app's clock."""
+    found: Clock = current_app.extensions["pw_clock"]
+    return found
+
+
+def now() -> datetime:
+    """The current instant by the app's clock."""
+    return clock().now()
+
+
+def _refuse(wait: int) -> TooMany:
+    return TooMany("rate limited", {"Retry-After": str(wait)})
+
+
+def spend(allowance: Allowance, ip: str | None = None) -> None:
+    """Count this request (its client: `ip`, default the request's address) in a `process`
+    or `shared` allowance; TooMany beyond it."""
+    wait = limits().wait(allowance, (request.remote_addr or "") if ip is None else ip)
+    if wait is not None:
+        raise _refuse(wait)
+
+
+def spend_refused(allowance: Allowance, ip: str) -> TooMany | None:
+    """Count a write that was refused before its script (which limits the rest) ran, in
+    process memory; the TooMany to answer instead when the client is past its allowance."""
+    found = limits()
+    if not found.enabled:
+        return None
+    wait = found.local(allowance).hit(found.client(ip))
+    return None if wait is None else _refuse(wait)

@@ -9,8 +9,10 @@ at most once whatever the client retries.
 from __future__ import annotations
 
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
@@ -30,25 +32,33 @@ class Redeemed:
     forget_ms: int
 
 
+class _Signer(TimestampSigner):
+    """itsdangerous's signer; the timestamp it signs is `_AT` when set (issue(now=...))."""
+
+    def get_timestamp(self) -> int:
+        at = _AT.get()
+        return super().get_timestamp() if at is None else at
+
+
+_AT: ContextVar[int | None] = ContextVar("pw_ticket_at", default=None)
+
+
+@lru_cache(maxsize=16)
 def _serializer(secret: str, kind: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=f"pw-{kind}-ticket")
+    """One serializer per secret and kind (building one derives its key: not per request)."""
+    return URLSafeTimedSerializer(secret, salt=f"pw-{kind}-ticket", signer=_Signer)
 
 
 def issue(secret: str, kind: str, site_id: str, subject: str,
           now: datetime | None = None) -> str:
     """A signed ticket for one write of `kind` (poll, rating) on `subject`, valid an hour
-    from `now` (default: the clock)."""
-    if now is None:
-        serializer = _serializer(secret, kind)
-    else:
-        at = int(now.timestamp())
-
-        class Signer(TimestampSigner):
-            def get_timestamp(self) -> int:
-                return at
-
-        serializer = URLSafeTimedSerializer(secret, salt=f"pw-{kind}-ticket", signer=Signer)
-    return serializer.dumps({"s": site_id, "p": subject, "n": secrets.token_hex(12)})
+    from `now` (default: the machine's clock)."""
+    token = _AT.set(None if now is None else int(now.timestamp()))
+    try:
+        return str(_serializer(secret, kind).dumps(
+            {"s": site_id, "p": subject, "n": secrets.token_hex(12)}))
+    finally:
+        _AT.reset(token)
 
 
 def redeem(secret: str, kind: str, site_id: str, subject: str, ticket: Any,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from service import polls, tickets
+from service.allowances import VOTES
 from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
 from service.periods import ms
 from service.sites import Site
@@ -17,9 +18,8 @@ from service.text import check_unicode
 from service.visitor import address_units, keyed
 
 TICKET_SECONDS = tickets.TICKET_SECONDS
-# Vote attempts per site and client address unit (IPv6: its /64) a minute, checked inside
+# Vote attempts per site and client address unit: service.allowances.VOTES, checked inside
 # vote.lua; the per-poll ballot allowance (PW_POLL_MAX_VOTES_PER_IP) is apart.
-VOTES_PER_MINUTE = 10
 
 # Outcomes of vote.lua -> (metric result, error class, reason)
 OUTCOMES: dict[str, tuple[str, type[DomainError] | None, str]] = {
@@ -36,12 +36,14 @@ OUTCOMES: dict[str, tuple[str, type[DomainError] | None, str]] = {
 
 
 class VoteRefused(Exception):
-    """A vote that was not recorded: `result` for the metric, `error` for the answer."""
+    """A vote that was not recorded: `result` for the metric, `error` for the answer;
+    `checked`: vote.lua ran (and counted the attempt in the address's allowance)."""
 
-    def __init__(self, result: str, error: DomainError) -> None:
+    def __init__(self, result: str, error: DomainError, *, checked: bool = True) -> None:
         super().__init__(error.reason)
         self.result = result
         self.error = error
+        self.checked = checked
 
 
 def issue_ticket(secret: str, site: Site, poll_id: str, now: datetime | None = None) -> str:
@@ -76,7 +78,7 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
                 raise NotFound("unknown poll") from None
             raise
     except (Invalid, NotFound) as exc:
-        raise VoteRefused("invalid", exc) from None
+        raise VoteRefused("invalid", exc, checked=False) from None
     # the address unit (IPv6: its /64) and, together, its /48 (4 times the allowance)
     units, per_poll = address_units(secret, ip), address_units(secret, ip, site.id, poll)
     reply = db.vote(store, db.Ballot(
@@ -85,9 +87,9 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
         voter=keyed(secret, "voter", site.id, poll, token) if token else "",
         ip=per_poll.unit, max_per_ip=max_per_ip, aggregate=per_poll.aggregate,
         max_per_aggregate=per_poll.aggregate_allowance(max_per_ip), options=chosen,
-        rate=Rate("vote", units.unit[:16], VOTES_PER_MINUTE, 60_000,
+        rate=Rate(VOTES.name, units.unit[:16], VOTES.count, VOTES.window_ms,
                   aggregate=units.aggregate[:16],
-                  aggregate_allowed=units.aggregate_allowance(VOTES_PER_MINUTE)),
+                  aggregate_allowed=units.aggregate_allowance(VOTES.count)),
     ))
     if reply.outcome == "ratelimited":
         wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app, pagecheck, sites
+from service.clock import Clock
 from service.store import Store, get_store
 from tests.redis_proc import RedisProcess
 
@@ -130,6 +132,21 @@ def app(redis_server: RedisProcess) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def fresh_window(app: Flask) -> Clock:
+    """The app's clock, set at the start of the current minute: a test starts inside a
+    fresh window of every per-minute allowance and moves the clock (clock.advance(60)) to
+    the next one, never waits."""
+    clock: Clock = app.extensions["pw_clock"]
+    clock.set(time.time() // 60 * 60)
+    return clock
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    """The test app's clock, set (see fresh_window)."""
+    return fresh_window(app)
 
 
 @pytest.fixture

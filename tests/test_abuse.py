@@ -4,13 +4,13 @@ nhiều", closing the page table, bypassing `origins`, and one IPv6 network acti
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from service import pages, polls, sites, tokens, votes
+from service.clock import Clock
 from service.sites import Site
 from service.store import Store
 from tests.conftest import BROWSER, SECRET, make_app, post_hit
@@ -31,12 +31,6 @@ def worst_title(i: int) -> str:
     return head + WIDE * (200 - len(head))
 
 
-def _fresh_minute() -> None:
-    """Start inside a calendar minute (per-address allowances are per minute)."""
-    if time.time() % 60 > 45:
-        time.sleep(60 - time.time() % 60 + 0.1)
-
-
 def _key_sizes(server: RedisProcess) -> dict[str, tuple[int, int]]:
     """Every key's MEMORY USAGE and TTL (-1: none)."""
     with server.client() as r:
@@ -51,10 +45,9 @@ def _per_page_bytes(server: RedisProcess, site_id: str) -> int:
         return sum(int(r.memory_usage(k, samples=0) or 0) for k in keys)
 
 
-def test_junk_paths_cannot_fill_redis(client: FlaskClient, store: Store,
+def test_junk_paths_cannot_fill_redis(client: FlaskClient, store: Store, clock: Clock,
                                       redis_server: RedisProcess) -> None:
     sites.put_site(store, "junk", {"max_pages": 200})
-    _fresh_minute()
 
     def flood(start: int, count: int) -> None:
         for i in range(start, start + count):
@@ -199,8 +192,7 @@ def test_a_preflight_answers_only_an_allowed_origin_never_star(client: FlaskClie
 
 
 def test_an_ipv6_network_is_one_client_for_the_hit_allowance(client: FlaskClient,
-                                                             site: Site) -> None:
-    _fresh_minute()
+                                                             site: Site, clock: Clock) -> None:
     codes = [post_hit(client, ip=f"2001:db8:aa:bb::{i:x}", token=f"tok-{i:06d}").status_code
              for i in range(1, 602)]
     assert codes[:600] == [200] * 600

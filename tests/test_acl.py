@@ -8,7 +8,6 @@ eviction-policy check). `ACL LOG` must stay empty through every kind of request.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,8 @@ from flask.testing import FlaskClient
 
 from service import hotlines, polls, sites, tokens
 from service.store import get_store
-from tests.conftest import BROWSER, make_app
+from service.visitor import address_key
+from tests.conftest import BROWSER, SECRET, fresh_window, make_app
 from tests.redis_proc import RedisProcess
 
 # +info: pw_redis_used_memory_bytes and the memory-budget warning of /readyz (docs/serve.md)
@@ -129,15 +129,14 @@ def test_the_rate_limit_still_applies_from_redis(acl_app: Flask, acl_redis: Redi
     client = acl_app.test_client()
     with acl_app.app_context():
         sites.put_site(get_store(), "thanhxuan", {})
-    if time.time() % 60 > 50:  # the allowance is per calendar minute: start inside one
-        time.sleep(60 - time.time() % 60 + 0.1)
+    fresh_window(acl_app)  # the allowances are per minute of the app's clock: start one
     codes = [client.post("/api/v1/sites/thanhxuan/hits", data="{}", content_type="text/plain",
                          headers={"User-Agent": BROWSER},
                          environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code
              for _ in range(601)]
     assert codes[:600] == [200] * 600
     assert codes[600] == 429
-    # clicks are limited by flask-limiter, its counter in Redis too
+    # clicks are limited through the limits storage, its counter in Redis too
     clicks = [client.post("/api/v1/sites/thanhxuan/hotlines/none/clicks",
                           environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code
               for _ in range(121)]
@@ -168,22 +167,21 @@ def test_a_user_without_the_prefix_is_refused_and_the_log_says_so(
 
 
 def test_the_limiters_key_strings_are_pinned(redis_server: RedisProcess) -> None:
-    from service.limiter import client_key
-
     app = make_app(redis_server.url, PW_KEY_PREFIX="district")
     client = app.test_client()
     with app.app_context():
         sites.put_site(get_store(), "thanhxuan", {})
+    app.extensions["pw_clock"].set(1_800_000_000.0)  # window 30,000,000 of a minute
     ip = {"REMOTE_ADDR": "203.0.113.77"}
-    client.get("/api/v1/sites/thanhxuan/stats", environ_base=ip)
+    client.get("/api/v1/sites/thanhxuan/stats", environ_base=ip)  # reads: process memory
+    client.post("/api/v1/sites/thanhxuan/hotlines/none/clicks", environ_base=ip)
     client.get("/api/v1/admin/sites", headers={"Authorization": "Bearer pw_guess"},
                environ_base=ip)
-    with app.test_request_context(environ_base=ip):
-        hashed = client_key()
+    hashed = address_key(SECRET, "203.0.113.77")[:16]
     with redis_server.client() as r:
         limiter_keys = set(r.scan_iter(match="*LIMITER*"))
     assert limiter_keys == {
-        f"district:LIMITER/admin-failures/{hashed}/20/1/minute",
-        f"district:LIMITER/{hashed}/public.stats/1200/1/minute",
+        f"district:LIMITER/admin-failures/{hashed}/30000000",
+        f"district:LIMITER/clicks/{hashed}/30000000",
     }
     app.extensions["pw_store"].redis.close()  # not left to the garbage collector

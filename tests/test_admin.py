@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import tokens
+from service.clock import Clock
 from service.store import Store
 from tests.conftest import make_app, post_hit
 from tests.redis_proc import RedisProcess
@@ -78,7 +79,7 @@ def test_a_scoped_token_sees_and_manages_only_its_sites(client: FlaskClient, roo
     assert client.get("/api/v1/admin/sites/thanhxuan", headers=auth(scoped)).status_code == 200
 
 
-def test_failed_attempts_are_rate_limited(client: FlaskClient, root: str) -> None:
+def test_failed_attempts_are_rate_limited(client: FlaskClient, root: str, clock: Clock) -> None:
     codes = [client.get("/api/v1/admin/sites", headers={"Authorization": "Bearer guess"},
                         environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code
              for _ in range(21)]

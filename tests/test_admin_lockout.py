@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from service import tokens
+from service.clock import Clock
 from service.store import Store
 from tests.redis_proc import RedisProcess
 
@@ -15,6 +16,11 @@ ATTACKER = "198.51.100.23"
 ROUTES = ["/api/v1/admin/sites", "/api/v1/admin/sites/thanhxuan",
           "/api/v1/admin/sites/thanhxuan/hotlines", "/api/v1/admin/sites/thanhxuan/polls",
           "/api/v1/admin/sites/thanhxuan/counters"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_window(clock: Clock) -> None:
+    """Every test starts a fresh minute of the app's clock (the allowance is per minute)."""
 
 
 @pytest.fixture

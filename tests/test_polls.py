@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from service import polls, tokens, votes
+from service.clock import Clock
 from service.sites import Site
 from service.store import Store
 from tests.conftest import BROWSER, SECRET, make_app, metric
@@ -187,7 +188,8 @@ def test_the_per_ip_allowance_is_shared_by_browsers_behind_one_address(
     assert vote(client, ["tot"], token="browser-9999", ip="198.51.100.4").status_code == 201
 
 
-def test_the_vote_route_is_rate_limited(client: FlaskClient, poll: dict[str, Any]) -> None:
+def test_the_vote_route_is_rate_limited(client: FlaskClient, poll: dict[str, Any],
+                                        clock: Clock) -> None:
     tickets = [ticket(client) for _ in range(11)]
     codes = [vote(client, ["tot"], token=f"rate-{i:04d}", ticket_value=t, ip="192.0.2.77")
              .status_code for i, t in enumerate(tickets)]

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from service import sites
+from service.clock import Clock
 from service.sites import Site
 from service.store import Store
 from service.store.pages import page_id
@@ -293,7 +294,7 @@ def test_cors_on_the_public_routes(client: FlaskClient, page: str) -> None:
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
 
 
-def test_the_rating_route_is_rate_limited(client: FlaskClient, page: str) -> None:
+def test_the_rating_route_is_rate_limited(client: FlaskClient, page: str, clock: Clock) -> None:
     codes = [rate(client, True, token=f"browser-{n:04d}", ticket_value="x").status_code
              for n in range(31)]
     assert codes[:30] == [400] * 30

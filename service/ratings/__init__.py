@@ -14,7 +14,6 @@ from service.ratings.rules import (
     MIN_RATINGS,
     NETWORK_FACTOR,
     QUESTION,
-    RATINGS_PER_MINUTE,
     REASON_LABELS,
     REASONS,
     RatingRefused,
@@ -24,5 +23,5 @@ from service.ratings.rules import (
     share,
 )
 
-__all__ = ["GUARD_DAYS", "MIN_RATINGS", "NETWORK_FACTOR", "QUESTION", "RATINGS_PER_MINUTE",
-           "REASONS", "REASON_LABELS", "RatingRefused", "parse", "rate", "read", "share"]
+__all__ = ["GUARD_DAYS", "MIN_RATINGS", "NETWORK_FACTOR", "QUESTION", "REASONS",
+           "REASON_LABELS", "RatingRefused", "parse", "rate", "read", "share"]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from service import tickets
+from service.allowances import RATINGS
 from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
 from service.periods import ms, periods_of
 from service.sites import Site
@@ -28,9 +29,8 @@ REASON_LABELS = {
 QUESTION = {"vi": "Thông tin này có hữu ích với bạn không?",
             "en": "Was this information useful?"}
 GUARD_DAYS = 90  # how long the keyed hash of (site, page, browser token) is kept
-# Rating attempts per site and client address unit a minute (in process memory first, then
-# inside rating.lua across workers); the per-page allowance PW_RATINGS_PER_IP is apart.
-RATINGS_PER_MINUTE = 30
+# Rating attempts per site and client address unit: service.allowances.RATINGS, checked
+# inside rating.lua; the per-page allowance PW_RATINGS_PER_IP is apart.
 NETWORK_FACTOR = AGGREGATE_FACTOR  # an IPv6 /48 together: 4 times one address's allowance
 MIN_RATINGS = 5  # a page is in the "least useful" list from this many ratings
 KIND = "rating"  # the tickets' kind
@@ -45,12 +45,14 @@ OUTCOMES: dict[str, tuple[str, type[DomainError], str]] = {
 
 
 class RatingRefused(Exception):
-    """A rating that was not recorded: `result` for the metric, `error` for the answer."""
+    """A rating that was not recorded: `result` for the metric, `error` for the answer;
+    `checked`: rating.lua ran (and counted the attempt in the address's allowance)."""
 
-    def __init__(self, result: str, error: DomainError) -> None:
+    def __init__(self, result: str, error: DomainError, *, checked: bool = True) -> None:
         super().__init__(error.reason)
         self.result = result
         self.error = error
+        self.checked = checked
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,12 @@ def view(path: str, counts: db.Counts, lang: str) -> dict[str, Any]:
             "reasons": {r: counts.reasons.get(r, 0) for r in REASONS}}
 
 
-def read(store: Store, site: Site, path: str, *, secret: str, lang: str) -> dict[str, Any]:
-    """The page's all-time rating and a fresh single-use ticket for rating it."""
+def read(store: Store, site: Site, path: str, *, secret: str, lang: str,
+         now: datetime | None = None) -> dict[str, Any]:
+    """The page's all-time rating and a fresh single-use ticket for rating it (issued at
+    `now`, default the machine's clock)."""
     out = view(path, db.page_counts(store, site.id, path, REASONS), lang)
-    out["ticket"] = tickets.issue(secret, KIND, site.id, page_id(path))
+    out["ticket"] = tickets.issue(secret, KIND, site.id, page_id(path), now)
     return out
 
 
@@ -111,7 +115,7 @@ def rate(store: Store, site: Site, path: str, *, useful: Any, reasons: Any, tick
         rating = parse(useful, reasons)
         redeemed = tickets.redeem(secret, KIND, site.id, pid, ticket, now)
     except Invalid as exc:
-        raise RatingRefused("invalid", exc) from None
+        raise RatingRefused("invalid", exc, checked=False) from None
     p = periods_of(now, site.tz)
     now_ms = ms(now)
     units = address_units(secret, ip, "rating", site.id, pid)
@@ -127,7 +131,7 @@ def rate(store: Store, site: Site, path: str, *, useful: Any, reasons: Any, tick
         month_expire_ms=(p.expire_month + KEEP_SECONDS) * 1000,
         year_expire_ms=(p.expire_year + KEEP_SECONDS) * 1000,
         allowance_expire_ms=p.expire_month * 1000,
-        rate=Rate("rating", address_key(secret, ip)[:16], RATINGS_PER_MINUTE, 60_000),
+        rate=Rate(RATINGS.name, address_key(secret, ip)[:16], RATINGS.count, RATINGS.window_ms),
     ))
     if reply.outcome == "ratelimited":
         wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))

@@ -10,6 +10,7 @@ from typing import Any
 from service.store import Store
 from service.store.counters import Rate
 from service.store.documents import update_json
+from service.store.scripts import Call, run
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,24 @@ def poll_keys(store: Store, site: str, poll: str) -> list[str]:
 
 
 def vote(store: Store, b: Ballot) -> VoteReply:
-    """Run vote.lua: check and record one ballot in one round trip."""
+    """Run vote.lua: check and record one ballot in one round trip (its names: the script's
+    header)."""
+    k = store.keys
+    call = Call(
+        keys={"poll": k.poll(b.site, b.poll), "tally": k.poll_tally(b.site, b.poll),
+              "voters": k.poll_voters(b.site, b.poll), "ips": k.poll_ips(b.site, b.poll),
+              "nonces": k.poll_nonces(b.site, b.poll),
+              "rate": b.rate.key(store, b.site, b.now_ms),
+              # the /48's attempt counter only for an IPv6 client (IPv4: no such key)
+              **({"rate48": b.rate.aggregate_key(store, b.site, b.now_ms)}
+                 if b.rate.aggregate else {})},
+        args={"now": b.now_ms, "nonce": b.nonce, "forget_ms": b.forget_ms, "voter": b.voter,
+              "ip": b.ip, "max_per_ip": b.max_per_ip, "network": b.aggregate,
+              "max_per_network": b.max_per_aggregate, "rate_allowed": b.rate.allowed,
+              "rate_window_ms": b.rate.window_ms, "rate48_allowed": b.rate.aggregate_allowed,
+              "options": b.options})
     with store.guard("vote"):
-        result = store.scripts.vote(
-            keys=[*poll_keys(store, b.site, b.poll), b.rate.key(store, b.site, b.now_ms),
-                  b.rate.aggregate_key(store, b.site, b.now_ms)],
-            args=[b.now_ms, b.nonce, b.forget_ms, b.voter, b.ip, b.max_per_ip,
-                  b.rate.allowed, b.rate.window_ms, b.aggregate, b.max_per_aggregate,
-                  b.rate.aggregate_allowed, *b.options],
-        )
+        result = run(store.scripts.vote, call)
     if result[0] == "ratelimited":
         return VoteReply("ratelimited", retry_after_ms=int(result[1]))
     if result[0] != "ok":

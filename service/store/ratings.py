@@ -7,13 +7,13 @@ the rated pages by number of ratings. Nothing else about a rating is kept.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from service.store import Store
 from service.store.counters import Rate
 from service.store.pages import page_id
+from service.store.scripts import Call, run
 
 ALL = "all"
 
@@ -77,9 +77,9 @@ def _fields(prefix: str, reasons: tuple[str, ...]) -> list[str]:
 
 
 def rate(store: Store, w: RatingWrite) -> RatingReply:
-    """Run rating.lua: check and record one rating in one round trip."""
+    """Run rating.lua: check and record one rating in one round trip (its names: the
+    script's header)."""
     k = store.keys
-    buckets = (w.month, w.year, ALL)
     args = {
         "now": w.now_ms, "page": page_id(w.path), "nonce": w.nonce, "forget_ms": w.forget_ms,
         "rater": w.rater, "rater_until": w.rater_until_ms, "address": w.address,
@@ -89,13 +89,14 @@ def rate(store: Store, w: RatingWrite) -> RatingReply:
         "month_expire_at": w.month_expire_ms, "year_expire_at": w.year_expire_ms,
         "allowance_expire_at": w.allowance_expire_ms,
     }
+    keys = {"paths": k.page_paths(w.site), "raters": k.raters(w.site),
+            "nonces": k.rating_nonces(w.site), "allowance": k.rating_allowance(w.site, w.month),
+            "rate": w.rate.key(store, w.site, w.now_ms),
+            "counts_month": k.ratings(w.site, w.month), "counts_year": k.ratings(w.site, w.year),
+            "counts_all": k.ratings(w.site, ALL), "pages_month": k.rated_pages(w.site, w.month),
+            "pages_year": k.rated_pages(w.site, w.year), "pages_all": k.rated_pages(w.site, ALL)}
     with store.guard("rating"):
-        result = store.scripts.rating(
-            keys=[k.page_paths(w.site), k.raters(w.site), k.rating_nonces(w.site),
-                  k.rating_allowance(w.site, w.month), w.rate.key(store, w.site, w.now_ms),
-                  *(k.ratings(w.site, b) for b in buckets),
-                  *(k.rated_pages(w.site, b) for b in buckets)],
-            args=[json.dumps(args, separators=(",", ":"))])
+        result = run(store.scripts.rating, Call(keys=keys, args=args))
     if result[0] == "ratelimited":
         return RatingReply("ratelimited", retry_after_ms=int(result[1]))
     if result[0] != "ok":

@@ -51,9 +51,10 @@ class Scripts:
                     "sources.lua", "retention.lua", "hit.lua"))
         self.stats = client.register_script(_source("limit.lua", "stats.lua", "stats_only.lua"))
         self.heartbeat = client.register_script(_source("limit.lua", "heartbeat.lua"))
-        self.vote = client.register_script(_source("limit.lua", "single_use.lua", "vote.lua"))
+        self.vote = client.register_script(
+            _source("named.lua", "limit.lua", "single_use.lua", "vote.lua"))
         self.rating = client.register_script(
-            _source("limit.lua", "single_use.lua", "rating.lua"))
+            _source("named.lua", "limit.lua", "single_use.lua", "rating.lua"))
         self.top = client.register_script(_source("top.lua"))
         self.check_claim = client.register_script(_source("check_claim.lua"))
         self.check_done = client.register_script(_source("drop_page.lua", "check_done.lua"))

@@ -1,5 +1,6 @@
 -- Single-use tickets and per-address allowances, shared by vote.lua and rating.lua
--- (prepended to them).
+-- (prepended to them, after named.lua): each function takes its key and values from the
+-- caller's named keys and arguments (K.nonces, A.nonce, ...), nothing by position.
 -- ticket_used: whether a ticket's nonce was used; forgets the nonces of expired tickets first.
 -- `key` a sorted set nonce -> when it may be forgotten (ms); `now` in ms.
 local function ticket_used(key, nonce, now)
@@ -18,5 +19,5 @@ local function allowance_spent(key, field, allowed)
   if field == '' then
     return false
   end
-  return tonumber(redis.call('HGET', key, field) or '0') >= tonumber(allowed)
+  return tonumber(redis.call('HGET', key, field) or '0') >= allowed
 end

@@ -1,31 +1,35 @@
 -- vote: check and record one ballot atomically, in one round trip (over_limit: limit.lua;
--- ticket_used, spend_ticket, allowance_spent: single_use.lua).
--- KEYS[1] poll definition (JSON)   KEYS[2] tally hash option->votes, `_total` ballots
--- KEYS[3] set of voter hashes      KEYS[4] hash IP hash -> ballots   KEYS[5] zset used nonces
--- KEYS[6] rate counter of (site, address unit, window)
--- KEYS[7] rate counter of (site, the client's IPv6 /48, window)
--- ARGV[1] now (ms)   ARGV[2] ticket nonce   ARGV[3] nonce forget-after (ms)
--- ARGV[4] voter hash ('' = no browser token)   ARGV[5] IP hash   ARGV[6] max ballots per IP
--- ARGV[7] attempts allowed per rate window   ARGV[8] rate window (ms)
--- ARGV[9] keyed hash of the client's IPv6 /48 in this poll ('' = none: IPv4)
--- ARGV[10] ballots the /48 together may cast   ARGV[11] attempts it may make per window
--- ARGV[12..] chosen option ids
+-- ticket_used, spend_ticket, allowance_spent: single_use.lua; A and K: named.lua).
+-- Built by service/store/polls.py `vote` (one Call).
+-- K.poll      the poll definition (JSON)        K.tally   hash option -> votes, `_total`
+-- K.voters    set of voter hashes               K.ips     hash address hash -> ballots
+-- K.nonces    sorted set used nonce -> forget at (ms)
+-- K.rate      attempt counter of (site, address unit, window)
+-- K.rate48    attempt counter of (site, the client's IPv6 /48, window); IPv4: absent
+-- A.now (ms)  A.nonce (the ticket's)  A.forget_ms (when the used nonce may go)
+-- A.voter     keyed hash of the browser token ('' = none)
+-- A.ip        keyed hash of the address unit in this poll   A.max_per_ip ballots it may cast
+-- A.network   keyed hash of the IPv6 /48 in this poll ('' = none: IPv4)
+-- A.max_per_network  ballots the /48 together may cast
+-- A.rate_allowed, A.rate_window_ms   attempts per window of the address unit
+-- A.rate48_allowed                   attempts per window of the /48
+-- A.options   the chosen option ids (a list)
 -- Returns {'ok', tally flat list, definition JSON} or {'missing'|'closed'|'scheduled'|
 --          'duplicate'|'used'|'limited'|'unknown'|'toomany'} or {'ratelimited', ms to wait};
 --          options are checked here, so the caller needs no read of its own before voting.
-local wait = over_limit(KEYS[6], tonumber(ARGV[7]), tonumber(ARGV[8]))
-if not wait and ARGV[9] ~= '' then
-  wait = over_limit(KEYS[7], tonumber(ARGV[11]), tonumber(ARGV[8]))
+local wait = over_limit(K.rate, A.rate_allowed, A.rate_window_ms)
+if not wait and K.rate48 then
+  wait = over_limit(K.rate48, A.rate48_allowed, A.rate_window_ms)
 end
 if wait then
   return {'ratelimited', wait}
 end
-local raw = redis.call('GET', KEYS[1])
+local raw = redis.call('GET', K.poll)
 if not raw then
   return {'missing'}
 end
 local poll = cjson.decode(raw)
-local now = tonumber(ARGV[1])
+local now = A.now
 if poll.opens_ms ~= cjson.null and now < poll.opens_ms then
   return {'scheduled'}
 end
@@ -36,42 +40,40 @@ local known = {}
 for _, option in ipairs(poll.options) do
   known[option.id] = true
 end
+local options = A.options
 local chosen = {}
-for i = 12, #ARGV do
-  if not known[ARGV[i]] or chosen[ARGV[i]] then
+for _, option in ipairs(options) do
+  if not known[option] or chosen[option] then
     return {'unknown'}
   end
-  chosen[ARGV[i]] = true
+  chosen[option] = true
 end
-if #ARGV < 12 then
+if #options == 0 then
   return {'unknown'}
 end
-if #ARGV - 11 > poll.max_choices then
+if #options > poll.max_choices then
   return {'toomany'}
 end
-if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 1 then
+if A.voter ~= '' and redis.call('SISMEMBER', K.voters, A.voter) == 1 then
   return {'duplicate'}
 end
-if ticket_used(KEYS[5], ARGV[2], now) then
+if ticket_used(K.nonces, A.nonce, now) then
   return {'used'}
 end
-if allowance_spent(KEYS[4], ARGV[5], ARGV[6]) then
+if allowance_spent(K.ips, A.ip, A.max_per_ip)
+    or allowance_spent(K.ips, A.network, A.max_per_network) then
   return {'limited'}
 end
-if ARGV[9] ~= '' and tonumber(redis.call('HGET', KEYS[4], ARGV[9]) or '0')
-    >= tonumber(ARGV[10]) then
-  return {'limited'}
+if A.voter ~= '' then
+  redis.call('SADD', K.voters, A.voter)
 end
-if ARGV[4] ~= '' then
-  redis.call('SADD', KEYS[3], ARGV[4])
+spend_ticket(K.nonces, A.nonce, A.forget_ms)
+redis.call('HINCRBY', K.ips, A.ip, 1)
+if A.network ~= '' then
+  redis.call('HINCRBY', K.ips, A.network, 1)
 end
-spend_ticket(KEYS[5], ARGV[2], ARGV[3])
-redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
-if ARGV[9] ~= '' then
-  redis.call('HINCRBY', KEYS[4], ARGV[9], 1)
+for _, option in ipairs(options) do
+  redis.call('HINCRBY', K.tally, option, 1)
 end
-for i = 12, #ARGV do
-  redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
-end
-redis.call('HINCRBY', KEYS[2], '_total', 1)
-return {'ok', redis.call('HGETALL', KEYS[2]), raw}
+redis.call('HINCRBY', K.tally, '_total', 1)
+return {'ok', redis.call('HGETALL', K.tally), raw}

@@ -4,7 +4,7 @@ tokens); hotlines and polls: admin_content.py; pages: admin_pages.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -85,7 +85,7 @@ def delete_site(site_id: str) -> Response:
 @admin_required
 def get_counters(site_id: str) -> Response:
     """Imported baselines and measured counts, apart."""
-    return jsonify(figures.counters(get_store(), admin_site(site_id), now=datetime.now(UTC)))
+    return jsonify(figures.counters(get_store(), admin_site(site_id), now=common.now()))
 
 
 @bp.put("/sites/<site_id>/counters")
@@ -93,7 +93,7 @@ def get_counters(site_id: str) -> Response:
 def put_counters(site_id: str) -> Response:
     """Set baselines (the public figure becomes imported + measured)."""
     site = admin_site(site_id)
-    now = datetime.now(UTC)
+    now = common.now()
     figures.set_baselines(get_store(), site, admin_body(), now=now)
     return jsonify(figures.counters(get_store(), site, now=now))
 
@@ -113,10 +113,10 @@ def _date_arg(name: str, default: date) -> date:
 def history(site_id: str) -> Response:
     """Daily visits, pageviews, uniques; CSV with Accept: text/csv."""
     site = admin_site(site_id)
-    today = datetime.now(site.tz).date()
+    today = common.now().astimezone(site.tz).date()
     end = _date_arg("to", today)
     start = _date_arg("from", date.fromordinal(end.toordinal() - 29))
-    days = figures.history(get_store(), site, start, end, now=datetime.now(UTC))
+    days = figures.history(get_store(), site, start, end, now=common.now())
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
         response = Response(workbook.csv_text(["date", "visits", "pageviews", "uniques"],
                                               days), mimetype="text/csv")
@@ -133,7 +133,7 @@ def get_sources(site_id: str) -> Response:
     """New visits by source of today, this week, month or year; referring hosts."""
     site = admin_site(site_id)
     period = request.args.get("period", "month")
-    return jsonify(sources.sources(get_store(), site, period=period, now=datetime.now(UTC)))
+    return jsonify(sources.sources(get_store(), site, period=period, now=common.now()))
 
 
 def _wants_csv() -> bool:
@@ -175,8 +175,8 @@ def report_response(key: tuple[str, ...], period: reports.ReportPeriod, today: d
 def site_report(site_id: str) -> Response:
     """The month's (?month=YYYY-MM) or year's (?year=YYYY) report: Excel, or CSV days."""
     site = admin_site(site_id)
-    now = datetime.now(UTC)
-    today = datetime.now(site.tz).date()
+    now = common.now()
+    today = common.now().astimezone(site.tz).date()
     period = reports.period_from(request.args.get("month"), request.args.get("year"),
                                  today=today)
     return report_response(("site", site.id), period, today,

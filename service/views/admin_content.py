@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Response, jsonify
 
 from service import hotlines, polls
 from service.sites import Site
 from service.store import get_store
+from service.views import common
 from service.views.admin import admin_blueprint, admin_body, admin_site
 from service.views.auth import admin_required
 
@@ -60,7 +59,7 @@ def delete_hotline(site_id: str, hotline_id: str) -> Response:
 def list_polls(site_id: str) -> Response:
     """Every poll with results, newest first."""
     site = admin_site(site_id)
-    return jsonify(polls=polls.list_polls(get_store(), site, now=datetime.now(UTC)))
+    return jsonify(polls=polls.list_polls(get_store(), site, now=common.now()))
 
 
 @bp.post("/sites/<site_id>/polls")
@@ -68,7 +67,7 @@ def list_polls(site_id: str) -> Response:
 def create_poll(site_id: str) -> Response:
     """Create a poll."""
     site = admin_site(site_id)
-    now = datetime.now(UTC)
+    now = common.now()
     definition = polls.create(get_store(), site, admin_body(), now=now)
     response = jsonify(polls.view(definition, {}, now=now, admin=True))
     response.status_code = 201
@@ -77,7 +76,7 @@ def create_poll(site_id: str) -> Response:
 
 def _poll_view(site: Site, poll_id: str) -> Response:
     definition, tally = polls.load(get_store(), site, poll_id)
-    return jsonify(polls.view(definition, tally, now=datetime.now(UTC), admin=True))
+    return jsonify(polls.view(definition, tally, now=common.now(), admin=True))
 
 
 @bp.get("/sites/<site_id>/polls/<poll_id>")
@@ -92,7 +91,7 @@ def get_poll(site_id: str, poll_id: str) -> Response:
 def patch_poll(site_id: str, poll_id: str) -> Response:
     """Edit, close or reopen a poll."""
     site = admin_site(site_id)
-    polls.update(get_store(), site, poll_id, admin_body(), now=datetime.now(UTC))
+    polls.update(get_store(), site, poll_id, admin_body(), now=common.now())
     return _poll_view(site, poll_id)
 
 

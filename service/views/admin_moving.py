@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 from flask import Response, g, jsonify, request
 from werkzeug.exceptions import ClientDisconnected
@@ -18,6 +17,7 @@ from werkzeug.exceptions import ClientDisconnected
 from service import moving
 from service.errors import Forbidden, Invalid, Unsupported
 from service.store import get_store
+from service.views import common
 from service.views.admin import admin_blueprint
 from service.views.auth import admin_required
 from service.views.body import streamed
@@ -29,7 +29,7 @@ bp = admin_blueprint("admin_moving", __name__)
 @admin_required
 def export_site(site_id: str) -> Response:
     """The site's export file (JSON Lines), streamed."""
-    now = datetime.now(UTC)
+    now = common.now()
     chunks = moving.export(get_store(), site_id, now=now)
     response = Response(chunks, mimetype="application/x-ndjson")
     response.headers["Content-Disposition"] = (
@@ -67,7 +67,7 @@ def import_site(site_id: str) -> Response:
                           "application/x-ndjson)")
     into = request.args.get("into", "") in ("1", "true")
     site_as = request.args.get("as") if into else site_id
-    result = moving.import_stream(get_store(), _body(), now=datetime.now(UTC),
+    result = moving.import_stream(get_store(), _body(), now=common.now(),
                                   site_as=site_as or None, into=site_id if into else None)
     response = jsonify(result)
     response.status_code = 201

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Response, current_app, jsonify, request
 
 from service import pages, verifier
@@ -25,7 +23,7 @@ def list_pages(site_id: str) -> Response:
     limit = common.int_arg("limit", 100, 1, 1000)
     state = request.args.get("state") or None
     return jsonify(pages=pages.admin_list(get_store(), site, period=period, limit=limit,
-                                          now=datetime.now(UTC), state=state))
+                                          now=common.now(), state=state))
 
 
 @bp.post("/sites/<site_id>/pages/check")
@@ -38,7 +36,7 @@ def check_page(site_id: str) -> tuple[Response, int]:
             or set(body) != {"path"}:
         raise Invalid("body must be {\"path\": \"/x\"}")
     path = common.page_path(body["path"])
-    pages.check_now(get_store(), site, path, now=datetime.now(UTC))
+    pages.check_now(get_store(), site, path, now=common.now())
     verifier.poke(current_app)
     return jsonify(path=path, queued=True), 202
 
@@ -63,5 +61,5 @@ def forget_page(site_id: str) -> Response:
     raw = request.args.get("path")
     if not raw:
         raise Invalid("give the path to forget: ?path=/x")
-    pages.forget(get_store(), site, common.page_path(raw), now=datetime.now(UTC))
+    pages.forget(get_store(), site, common.page_path(raw), now=common.now())
     return Response(status=204)

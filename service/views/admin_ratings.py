@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Response, g, jsonify, request
 
 from service import groups
@@ -25,7 +23,7 @@ def site_ratings(site_id: str) -> Response:
     return jsonify(summary.admin_view(
         get_store(), site, period=request.args.get("period", "month"),
         sort=request.args.get("sort", "least_useful"),
-        limit=common.int_arg("limit", 100, 1, 1000), now=datetime.now(UTC)))
+        limit=common.int_arg("limit", 100, 1, 1000), now=common.now()))
 
 
 @bp.get("/groups/<group_id>/ratings")
@@ -39,4 +37,4 @@ def group_ratings(group_id: str) -> Response:
     return jsonify(summary.group_view(store, group.id, group.name,
                                       groups.members(store, group, cached=False),
                                       period=request.args.get("period", "month"),
-                                      now=datetime.now(UTC)))
+                                      now=common.now()))

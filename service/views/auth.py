@@ -2,30 +2,27 @@
 
 The token is checked first and only failures are counted, so failures from an address
 (an attacker behind the same NAT, a script with an old token) never lock out a valid token
-from it: a request with a valid token skips the rate limits, and an invalid token is counted
-in one allowance per client address shared by every admin route (429 beyond it).
+from it: a request with a valid token is never limited, and an invalid token is counted in
+one allowance per client address shared by every admin route (service.allowances
+ADMIN_FAILURES; 429 beyond it).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
-from limits import parse
-from limits.errors import StorageError
 
-from service import tokens
-from service.errors import Forbidden, TooMany, Unauthorized
-from service.limiter import ADMIN_FAILURES_LIMIT, client_key, limiter
-from service.store import StorageUnavailable, get_store
+from service import limiter, tokens
+from service.allowances import ADMIN_FAILURES
+from service.errors import Forbidden, Unauthorized
+from service.store import get_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="portal-widgets"'}
-FAILURES = parse(ADMIN_FAILURES_LIMIT)
 ADMIN_PREFIX = "/api/v1/admin/"  # the admin prefix (OpenAPI)
 log = logging.getLogger("service")
 
@@ -48,41 +45,10 @@ def _lookup(secret: str) -> tokens.Token | None:
     return cached[1]
 
 
-@limiter.request_filter
-def _only_guesses_are_rate_limited() -> bool:
-    """An admin request is exempt from the rate limits unless it presents an invalid token.
-
-    flask-limiter checks its limits before the view, so a per-route limit on the admin
-    blueprint would refuse a valid token once failures filled it; the failures' own
-    allowance is counted below, after the token check. A request without a token costs
-    no lookup and guesses nothing.
-    """
-    if not request.path.startswith(ADMIN_PREFIX):
-        return False
-    secret = _secret()
-    if secret is None:
-        return True
-    try:
-        return _lookup(secret) is not None
-    except StorageUnavailable:
-        return False  # the view answers 503 itself
-
-
 def _count_failure() -> None:
-    """Count one failed attempt from this address; 429 past the allowance."""
-    if not limiter.enabled:  # RATELIMIT_ENABLED=False
-        return
-    strategy = limiter.limiter  # Redis, or per-process memory while Redis is down
-    key = ("admin-failures", client_key())
-    try:
-        if strategy.hit(FAILURES, *key):
-            return
-        reset = strategy.get_window_stats(FAILURES, *key).reset_time
-    except StorageError:
-        log.warning("rate limiter storage unavailable while counting an admin failure")
-        return
-    retry_after = max(1, int(reset - time.time()) + 1)
-    raise TooMany("rate limited", {"Retry-After": str(retry_after)})
+    """Count one failed attempt from this address; 429 past the allowance (in Redis, in
+    process memory while Redis is down)."""
+    limiter.spend(ADMIN_FAILURES)
 
 
 def current_token() -> tokens.Token:

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, request
 
-from service import metrics, sites, votes
+from service import limiter, metrics, sites, votes
+from service.allowances import VOTES
 from service.config import Settings, bounded_int
-from service.errors import Forbidden, Invalid, NotFound, TooLarge, TooMany, Unsupported
-from service.limiter import LocalLimit
+from service.errors import Forbidden, Invalid, NotFound, TooLarge, Unsupported
 from service.sites import Site
 from service.store import StorageUnavailable, get_store
 from service.text import check_unicode, has_control
 from service.views import headers
-from service.visitor import address_key
 from service.visits import HitFacts
 
 MAX_BODY = 4096
@@ -209,25 +207,29 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
         raise Invalid(str(exc)) from None
 
 
+def now() -> datetime:
+    """The current instant by the app's clock (service.clock; a test sets it)."""
+    return limiter.now()
+
+
 def cast_vote(site: Site, poll_id: str, *, options: Any, ticket: Any,
               token: str) -> dict[str, Any]:
     """Vote from this request and count the outcome in pw_votes_total; VoteRefused when not.
 
-    Attempts are limited per address first in process memory (so that malformed votes,
-    refused before Redis, are limited too), then inside vote.lua across all workers.
+    Attempts are limited per address inside vote.lua (the one check of a vote that reaches
+    it); a vote refused before it (malformed, bad ticket) is counted in process memory.
     """
     config = settings()
-    attempts: LocalLimit = current_app.extensions.setdefault(
-        "pw_vote_attempts", LocalLimit(votes.VOTES_PER_MINUTE))
-    wait = attempts.hit(address_key(config.secret_key, client_ip())[:16])
-    if wait is not None:
-        metrics.VOTES.labels(site=site.id, result="limited").inc()
-        raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
+    ip = client_ip()
     try:
         result = votes.vote(get_store(), site, poll_id, options=options, ticket=ticket,
-                            token=token, ip=client_ip(), secret=config.secret_key,
-                            max_per_ip=config.poll_max_votes_per_ip, now=datetime.now(UTC))
+                            token=token, ip=ip, secret=config.secret_key,
+                            max_per_ip=config.poll_max_votes_per_ip, now=now())
     except votes.VoteRefused as refused:
+        limited = None if refused.checked else limiter.spend_refused(VOTES, ip)
+        if limited is not None:
+            metrics.VOTES.labels(site=site.id, result="limited").inc()
+            raise votes.VoteRefused("limited", limited) from None
         metrics.VOTES.labels(site=site.id, result=refused.result).inc()
         raise
     metrics.VOTES.labels(site=site.id, result="accepted").inc()

@@ -31,7 +31,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, g, request
 
-from service import metrics
+from service import limiter, metrics
 from service.views.headers import CORS_NAMES, cors
 from service.views.reads import ABOUT, FRESH_UNTIL, Kept, Mark, allowance, read_cache
 
@@ -82,7 +82,7 @@ class KeptReads:
         self.routes = kept_routes(app)
         with app.app_context():
             self.cache = read_cache()
-        self.secret = app.config["PW_SETTINGS"].secret_key
+            self.limits = limiter.limits()
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -97,7 +97,7 @@ class KeptReads:
         found: Kept | None = self.cache.response(path)
         if found is None:
             return self._answer_and_keep(path, environ, start_response)
-        if allowance(self.cache, self.secret, environ.get("REMOTE_ADDR") or "") is not None:
+        if allowance(self.limits, environ.get("REMOTE_ADDR") or "") is not None:
             # over the allowance: the view counts it again and answers the 429
             return self.wsgi_app(environ, start_response)
         mark = found.mark

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
@@ -87,12 +87,12 @@ def group_report(group_id: str) -> Response:
     store = get_store()
     group = groups.get_group(store, group_id)
     members = groups.members(store, group, cached=False)
-    today = datetime.now(members[0].tz if members else UTC).date()
+    today = common.now().astimezone(members[0].tz if members else UTC).date()
     period = reports.period_from(request.args.get("month"), request.args.get("year"),
                                  today=today)
     key = ("group", group.id, group.name, *(site.id for site in members))
     return report_response(key, period, today, lambda: reports.group_report(
-        store, group.id, group.name, members, period, now=datetime.now(UTC)))
+        store, group.id, group.name, members, period, now=common.now()))
 
 
 @admin_bp.post("/sites/<site_id>/merge")
@@ -102,7 +102,7 @@ def merge_site(site_id: str) -> Response:
     _all_sites()
     body = common.json_body(ADMIN_BODY)
     settle = current_app.config.get("MERGE_SETTLE_SECONDS")  # tests set 0
-    result = merges.merge(get_store(), site_id, body.get("into"), now=datetime.now(UTC),
+    result = merges.merge(get_store(), site_id, body.get("into"), now=common.now(),
                           settle_seconds=settle)
     for changed in (site_id, result["merged_into"]):
         forget(changed)  # this process's cached public reads
@@ -117,7 +117,7 @@ def group_stats(group_id: str) -> Response:
     """The group's roll-up (up to 5 s old); limited per address in memory, like the site
     reads (service.views.reads)."""
     found = cached(("group", group_id),
-                   lambda: groups.stats(get_store(), group_id, now=datetime.now(UTC)))
+                   lambda: groups.stats(get_store(), group_id, now=common.now()))
     # encoding 500 sites' figures costs more than the rest of the request (and a read with a
     # query string is never kept by fast_reads): encode each cached roll-up once
     encoded: Cache[str, tuple[Any, bytes]] = current_app.extensions.setdefault(
@@ -136,7 +136,7 @@ def group_counter_page(group_id: str) -> Response:
     """The group's counter without JavaScript, for an <iframe> (the same cached roll-up)."""
     store = get_store()
     stats = cached(("group", group_id),
-                   lambda: groups.stats(store, group_id, now=datetime.now(UTC)))
+                   lambda: groups.stats(store, group_id, now=common.now()))
     members = groups.members(store, groups.get_group(store, group_id), cached=True)
     lang = request.args.get("lang") or (members[0].locale if members else "vi")
     lang = lang if lang in LABELS else "vi"
@@ -157,7 +157,7 @@ def group_stats_page(group_id: str) -> Response:
     """A group's public statistics page (every member's public_stats on, else 404): the
     site page's layout plus the ranking of its sites."""
     found = cached(("group-page", group_id),
-                   lambda: groups.public_page(get_store(), group_id, now=datetime.now(UTC)))
+                   lambda: groups.public_page(get_store(), group_id, now=common.now()))
     lang = "en" if request.args.get("lang") == "en" else "vi"
     title = {"id": group_id, "name": found["stats"]["name"], "timezone": found["timezone"]}
     content = {k: v for k, v in found.items() if k not in ("timezone", "origins")}

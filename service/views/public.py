@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -32,7 +31,7 @@ def hits(site_id: str) -> Response:
     try:
         common.check_origin(site)
         outcome = visits.hit(get_store(), common.settings().secret_key, site, facts,
-                             now=datetime.now(UTC))
+                             now=common.now())
     except Forbidden:
         metrics.HITS.labels(site=site.id, result="refused").inc()
         raise
@@ -57,7 +56,7 @@ def heartbeat(site_id: str) -> Response:
     body = common.json_body()
     facts = common.hit_facts(body, common.page_path(body.get("path")), "")
     common.check_origin(site)
-    visits.beat(get_store(), common.settings().secret_key, site, facts, now=datetime.now(UTC))
+    visits.beat(get_store(), common.settings().secret_key, site, facts, now=common.now())
     return Response(status=204)
 
 
@@ -74,7 +73,7 @@ def stats(site_id: str) -> Response:
     allow()  # before the site lookup: unknown ids count too
     site = common.load_site(site_id)
     found = cached(("stats", site.id),
-                   lambda: visits.read_stats(get_store(), site, now=datetime.now(UTC)))
+                   lambda: visits.read_stats(get_store(), site, now=common.now()))
     return _read(found, 5)
 
 
@@ -101,5 +100,5 @@ def top_pages(site_id: str) -> Response:
     period = request.args.get("period", "month")
     limit = common.int_arg("limit", 5, 1, 50)
     found = cached(("top", site.id, period, limit), lambda: pages.top(
-        get_store(), site, period=period, limit=limit, now=datetime.now(UTC)))
+        get_store(), site, period=period, limit=limit, now=common.now()))
     return _read({"pages": found}, 30)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from service import hotlines, metrics
-from service.limiter import CLICKS_LIMIT, limiter
+from service import hotlines, limiter, metrics
+from service.allowances import CLICKS
 from service.store import get_store
 from service.views import common
 from service.views.fast_reads import kept
@@ -28,7 +27,7 @@ def box(site_id: str) -> BaseResponse:
     allow()  # before the site lookup: unknown ids count too
     site = common.load_site(site_id)
     found = cached(("hotlines", site.id),
-                   lambda: hotlines.public(get_store(), site, datetime.now(UTC)))
+                   lambda: hotlines.public(get_store(), site, common.now()))
     body = json.dumps(found, ensure_ascii=False)
     response = Response(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
@@ -37,9 +36,9 @@ def box(site_id: str) -> BaseResponse:
 
 
 @bp.post("/<hotline_id>/clicks")
-@limiter.limit(CLICKS_LIMIT)
 def click(site_id: str, hotline_id: str) -> Response:
     """A visitor tapped the number."""
+    limiter.spend(CLICKS)
     site = common.load_site(site_id)
     common.check_origin(site)
     hotlines.click(get_store(), site, hotline_id)

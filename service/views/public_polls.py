@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, Response, jsonify
 
-from service import polls, votes
-from service.limiter import READS_LIMIT, limiter
+from service import limiter, polls, votes
+from service.allowances import READS
 from service.store import get_store
 from service.views import common
 
@@ -16,13 +14,14 @@ bp.after_request(common.add_cors)
 
 
 @bp.get("/<poll_id>")
-@limiter.limit(READS_LIMIT)
 def read(site_id: str, poll_id: str) -> Response:
     """The poll object with a fresh ticket; never cached."""
+    limiter.spend(READS)
     site = common.load_site(site_id)
     definition, tally = polls.load(get_store(), site, poll_id)
-    ticket = votes.issue_ticket(common.settings().secret_key, site, definition["id"])
-    response = jsonify(polls.view(definition, tally, now=datetime.now(UTC), ticket=ticket))
+    ticket = votes.issue_ticket(common.settings().secret_key, site, definition["id"],
+                                common.now())
+    response = jsonify(polls.view(definition, tally, now=common.now(), ticket=ticket))
     response.headers["Cache-Control"] = "no-store"
     return response
 

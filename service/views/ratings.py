@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
-from service import metrics, ratings
-from service.errors import DomainError, Forbidden, Invalid, NotFound, TooMany
-from service.limiter import READS_LIMIT, LocalLimit, limiter
+from service import limiter, metrics, ratings
+from service.allowances import RATINGS, READS
+from service.errors import DomainError, Forbidden, Invalid, NotFound
 from service.sites import Site
 from service.store import get_store
 from service.views import common
 from service.views.widgets import _page
-from service.visitor import address_key
 
 bp = Blueprint("ratings", __name__, url_prefix="/api/v1/sites/<site_id>/ratings")
 bp.after_request(common.add_cors)
 form_bp = Blueprint("rating_form", __name__, url_prefix="/widgets")
-RATINGS_FORM_LIMIT = f"{ratings.RATINGS_PER_MINUTE}/minute"
 TEXT = {
     "vi": {"yes": "Có", "no": "Không", "send": "Gửi đánh giá", "why": "Vì sao? (chọn nếu có)",
            "thanks": "Cảm ơn bạn đã đánh giá.", "title": "Đánh giá thông tin",
@@ -62,22 +58,22 @@ def cast_rating(site: Site, path: str, *, useful: Any, reasons: Any, ticket: Any
                 token: str, lang: str) -> dict[str, Any]:
     """Rate from this request and count the outcome in pw_ratings_total; RatingRefused.
 
-    Attempts are limited per address first in process memory (so that malformed ratings,
-    refused before Redis, are limited too), then inside rating.lua across all workers.
+    Attempts are limited per address inside rating.lua (the one check of a rating that
+    reaches it); a rating refused before it (malformed, bad ticket) is counted in process
+    memory.
     """
     config = common.settings()
-    attempts = current_app.extensions.setdefault(
-        "pw_rating_attempts", LocalLimit(ratings.RATINGS_PER_MINUTE))
-    wait = attempts.hit(address_key(config.secret_key, common.client_ip())[:16])
-    if wait is not None:
-        metrics.RATINGS.labels(site=site.id, result="limited").inc()
-        raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
+    ip = common.client_ip()
     try:
         result = ratings.rate(get_store(), site, path, useful=useful, reasons=reasons,
-                              ticket=ticket, token=token, ip=common.client_ip(),
+                              ticket=ticket, token=token, ip=ip,
                               secret=config.secret_key, per_ip=config.ratings_per_ip,
-                              now=datetime.now(UTC), lang=lang)
+                              now=common.now(), lang=lang)
     except ratings.RatingRefused as refused:
+        limited = None if refused.checked else limiter.spend_refused(RATINGS, ip)
+        if limited is not None:
+            metrics.RATINGS.labels(site=site.id, result="limited").inc()
+            raise ratings.RatingRefused("limited", limited) from None
         metrics.RATINGS.labels(site=site.id, result=refused.result).inc()
         raise
     metrics.RATINGS.labels(site=site.id, result="accepted").inc()
@@ -94,13 +90,13 @@ def _checked(site: Site) -> None:
 
 
 @bp.get("")
-@limiter.limit(READS_LIMIT)
 def read(site_id: str) -> Response:
     """The page's rating so far with a fresh single-use ticket; never cached."""
+    limiter.spend(READS)
     site = common.load_site(site_id)
     path = _path(request.args.get("path"))
     found = ratings.read(get_store(), site, path, secret=common.settings().secret_key,
-                         lang=_lang(site, request.args.get("lang")))
+                         lang=_lang(site, request.args.get("lang")), now=common.now())
     response = jsonify(found)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -141,7 +137,8 @@ def _form(site: Site, path: str, *, status: int = 200, rated: bool = False,
     lang = request.args.get("lang") or site.locale
     lang = lang if lang in ratings.QUESTION else "vi"
     ticket = None if rated else ratings.read(
-        get_store(), site, path, secret=common.settings().secret_key, lang=lang)["ticket"]
+        get_store(), site, path, secret=common.settings().secret_key, lang=lang,
+        now=common.now())["ticket"]
     response = _page("rating.html", site, status=status, path=path, ticket=ticket,
                      rated=rated, error=error, step=step, text=TEXT[lang],
                      question=ratings.QUESTION[lang], reasons=[
@@ -151,9 +148,9 @@ def _form(site: Site, path: str, *, status: int = 200, rated: bool = False,
 
 
 @form_bp.get("/<site_id>/rating.html")
-@limiter.limit(READS_LIMIT)
 def form_page(site_id: str) -> Response:
     """The rating as a plain HTML form; after rating, the thanks."""
+    limiter.spend(READS)
     site = common.load_site(site_id)
     path = _path(request.args.get("path"))
     rated = False
@@ -167,7 +164,6 @@ def form_page(site_id: str) -> Response:
 
 
 @form_bp.post("/<site_id>/rating.html")
-@limiter.limit(RATINGS_FORM_LIMIT)
 def form_rate(site_id: str) -> BaseResponse:
     """A form rating: redirect to the thanks, or the form again with the reason."""
     site = common.load_site(site_id)
@@ -176,7 +172,9 @@ def form_rate(site_id: str) -> BaseResponse:
     answer = request.form.get("useful")
     useful: Any = {"yes": True, "no": False}.get(answer or "", answer)
     if useful is False and not request.form.get("send"):
-        # "Không" asks for the reasons first: nothing is recorded until they are sent
+        # "Không" asks for the reasons first: nothing is recorded until they are sent (a
+        # read: it hands out a fresh ticket)
+        limiter.spend(READS)
         return _form(site, path, step="reasons")
     try:
         cast_rating(site, path, useful=useful, reasons=request.form.getlist("reason"),
@@ -185,8 +183,11 @@ def form_rate(site_id: str) -> BaseResponse:
         error = refused.error
         if isinstance(error, NotFound):
             raise error from None
-        return _form(site, path, status=error.status, rated=error.reason == "already rated",
-                     error=error.reason, step="reasons" if useful is False else "ask")
+        response = _form(site, path, status=error.status,
+                         rated=error.reason == "already rated", error=error.reason,
+                         step="reasons" if useful is False else "ask")
+        response.headers.update(error.headers)  # a 429's Retry-After
+        return response
     receipt = _receipts().dumps([site.id, path])
     return redirect(url_for("rating_form.form_page", site_id=site.id, path=path,
                             receipt=receipt, lang=request.args.get("lang")), code=303)

@@ -4,7 +4,6 @@ process memory first."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -12,12 +11,10 @@ from typing import Any
 
 from flask import current_app, request
 
-from service import report_gate
+from service import limiter, report_gate
+from service.allowances import READS
 from service.cache import Cache
-from service.errors import TooMany
-from service.limiter import READS_LIMIT, READS_PER_MINUTE, LocalLimit, limiter
-from service.views import common
-from service.visitor import address_key
+from service.clock import Clock
 
 CACHE_SECONDS = 1.0
 # Per process: the answers (up to 100 paths each, keys included) and the finished responses
@@ -60,9 +57,11 @@ class ReadCache:
     take no lock.
     """
 
-    def __init__(self, seconds: float = CACHE_SECONDS) -> None:
+    def __init__(self, seconds: float = CACHE_SECONDS,
+                 limit: limiter.LocalLimit | None = None) -> None:
         self.seconds = seconds
-        self.limit = LocalLimit(READS_PER_MINUTE)
+        # the app's read allowance (service.limiter), which fast_reads checks too
+        self.limit = limit or limiter.LocalLimit(READS, Clock())
         self.answers: Cache[Hashable, Any] = Cache("answers", ANSWER_BYTES)
         self.responses: Cache[str, Kept] = Cache("responses", RESPONSE_BYTES)
 
@@ -74,14 +73,13 @@ class ReadCache:
         self.responses.drop(lambda _key, kept: site_id in kept.mark.ids)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> tuple[float, Any]:
-        """(until, answer): the cached answer, or `compute()` (rate limited by
-        flask-limiter) stored anew, and the monotonic time it stops being fresh."""
+        """(until, answer): the cached answer, or `compute()` stored anew, and the
+        monotonic time it stops being fresh."""
         now = time.monotonic()
         found = self.answers.entry(key, now)
         if found is not None:
             return found
-        with limiter.limit(READS_LIMIT):
-            value = compute()
+        value = compute()
         self.answers.put(key, value, now + self.seconds, now=now)
         return now + self.seconds, value
 
@@ -100,7 +98,10 @@ class ReadCache:
 
 def read_cache() -> ReadCache:
     """This app's read cache (one per process)."""
-    cache: ReadCache = current_app.extensions.setdefault("pw_reads", ReadCache())
+    cache: ReadCache | None = current_app.extensions.get("pw_reads")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "pw_reads", ReadCache(limit=limiter.limits().local(READS)))
     return cache
 
 
@@ -118,10 +119,11 @@ def forget(site_id: str) -> None:
     report_gate.forget(kept_reports(), site_id)
 
 
-def allowance(cache: ReadCache, secret: str, ip: str) -> float | None:
+def allowance(limits: limiter.Limits, ip: str) -> int | None:
     """Count one read of this address; the seconds to wait when it is over its allowance,
-    else None. The one check of Flask's reads (`allow`) and the kept ones (fast_reads)."""
-    return cache.limit.hit(address_key(secret, ip)[:16])
+    else None. The one check of Flask's reads (`allow`, through limiter.spend) and the kept
+    ones (fast_reads), outside a request."""
+    return limits.wait(READS, ip)
 
 
 def allow() -> None:
@@ -130,9 +132,7 @@ def allow() -> None:
     if request.environ.get(_COUNTED):
         return
     request.environ[_COUNTED] = True
-    wait = allowance(read_cache(), common.settings().secret_key, common.client_ip())
-    if wait is not None:
-        raise TooMany("rate limited", {"Retry-After": str(max(1, math.ceil(wait)))})
+    limiter.spend(READS)
 
 
 def cached(key: tuple[str, str, *tuple[Any, ...]], compute: Callable[[], Any]) -> Any:

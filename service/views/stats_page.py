@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
 
-from service import statspage
-from service.limiter import READS_LIMIT, limiter
+from service import limiter, statspage
+from service.allowances import READS
 from service.store import get_store
 from service.views import common, headers
 from service.views.widgets import number_format
@@ -65,11 +64,11 @@ LABELS = {
 
 
 @bp.get("/<site_id>")
-@limiter.limit(READS_LIMIT)
 def site_page(site_id: str) -> Response:
     """A site's public statistics; 404 unless its public_stats setting is on."""
+    limiter.spend(READS)
     site = common.load_site(site_id)
-    content = statspage.page(get_store(), site, now=datetime.now(UTC))
+    content = statspage.page(get_store(), site, now=common.now())
     lang = "en" if request.args.get("lang") == "en" else "vi"
     response = Response(render_template("stats.html", site=site, lang=lang, t=LABELS[lang],
                                         number=number_format(lang), **content))

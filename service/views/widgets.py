@@ -7,16 +7,15 @@ import gzip
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from service import hotlines, polls, visits, votes
+from service import hotlines, limiter, polls, visits, votes
+from service.allowances import READS
 from service.errors import NotFound
-from service.limiter import READS_LIMIT, VOTES_LIMIT, limiter
 from service.sites import Site
 from service.store import get_store
 from service.views import common
@@ -129,21 +128,21 @@ def number_format(lang: str) -> object:
 
 
 @bp.get("/<site_id>/counter.html")
-@limiter.limit(READS_LIMIT)
 def counter_page(site_id: str) -> Response:
     """The counter without JavaScript, for an <iframe>."""
+    limiter.spend(READS)
     site = common.load_site(site_id)
-    stats = visits.read_stats(get_store(), site, now=datetime.now(UTC))
+    stats = visits.read_stats(get_store(), site, now=common.now())
     return _page("counter.html", site, stats=stats,
                  window=site.online_window_seconds // 60)
 
 
 @bp.get("/<site_id>/hotlines.html")
-@limiter.limit(READS_LIMIT)
 def hotlines_page(site_id: str) -> Response:
     """The hotline box without JavaScript."""
+    limiter.spend(READS)
     site = common.load_site(site_id)
-    box = hotlines.public(get_store(), site, datetime.now(UTC))
+    box = hotlines.public(get_store(), site, common.now())
     groups: dict[str, list[dict[str, object]]] = {}
     for item in box["hotlines"]:
         groups.setdefault(item["group"] or "", []).append(item)
@@ -164,9 +163,9 @@ def _contact_points(site: Site, box: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/<site_id>/poll.html")
-@limiter.limit(READS_LIMIT)
 def poll_page(site_id: str) -> Response:
     """The poll as a plain HTML form (results shown as the poll's settings allow anyone)."""
+    limiter.spend(READS)
     site = common.load_site(site_id)
     wanted = request.args.get("poll", "current")
     try:
@@ -177,13 +176,12 @@ def poll_page(site_id: str) -> Response:
         lang = request.args.get("lang") or site.locale
         return _page("empty.html", site, message=LABELS.get(lang, LABELS["vi"])["noPoll"])
     secret = current_app.config["PW_SETTINGS"].secret_key
-    poll = polls.view(definition, tally, now=datetime.now(UTC),
-                      ticket=votes.issue_ticket(secret, site, definition["id"]))
+    poll = polls.view(definition, tally, now=common.now(),
+                      ticket=votes.issue_ticket(secret, site, definition["id"], common.now()))
     return _page("poll.html", site, poll=poll, voted=False, error=None)
 
 
 @bp.post("/<site_id>/poll.html")
-@limiter.limit(VOTES_LIMIT)
 def poll_vote(site_id: str) -> BaseResponse:
     """A form vote: the results as the answer to this POST, or the form with the reason.
 
@@ -201,8 +199,10 @@ def poll_vote(site_id: str) -> BaseResponse:
         if isinstance(error, NotFound):
             raise error from None
         definition, tally = polls.load(get_store(), site, poll_id)
-        poll = polls.view(definition, tally, now=datetime.now(UTC), ticket=votes.issue_ticket(
-            common.settings().secret_key, site, definition["id"]))
-        return _page("poll.html", site, status=error.status, poll=poll, voted=False,
-                     error=error.reason)
+        poll = polls.view(definition, tally, now=common.now(), ticket=votes.issue_ticket(
+            common.settings().secret_key, site, definition["id"], common.now()))
+        response = _page("poll.html", site, status=error.status, poll=poll, voted=False,
+                         error=error.reason)
+        response.headers.update(error.headers)  # a 429's Retry-After
+        return response
     return _page("poll.html", site, poll=result, voted=True, error=None)
