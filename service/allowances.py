@@ -7,8 +7,8 @@ Where each is counted (`where`):
   (a malformed body, a bad ticket) is counted in process memory instead.
 - `process`: in this process's memory (public reads: answered from a per-process cache, so
   a Redis counter would cost more than the read).
-- `shared`: in Redis through the `limits` storage (keys `<prefix>:LIMITER/...`), in process
-  memory while Redis is down.
+- `shared`: in Redis through flask-limiter (service.limiter; keys `<prefix>:LIMITER/...`),
+  in process memory while Redis is down (flask-limiter's in-memory fallback).
 
 Windows are fixed and aligned to the clock (service.clock): a window is `now // window_s`,
 its index is part of the counter's name. Thousands of people can share one carrier-grade

@@ -2,40 +2,39 @@
 writes whose scripts limit themselves, inside their script; windows follow the app's clock.
 
 - `spend(allowance)`: count this request in its client's allowance; TooMany (429 with
-  Retry-After) beyond it. `process` allowances count in this process's memory, `shared`
-  ones in Redis through the `limits` storage (flask-limiter's storage library: keys
-  `<prefix>:LIMITER/<name>/<client>/<window>`, so a Redis ACL user limited to `~<prefix>:*`
-  runs it), in process memory while Redis is down (the routes then answer 503 themselves).
+  Retry-After until the window ends) beyond it. `process` allowances count in this
+  process's memory; `shared` ones through flask-limiter (one `Limiter` per app): its
+  fixed-window strategy on the limits Redis storage, keys
+  `<prefix>:LIMITER/<client>/<allowance>/<window>/<count>/<window_s>/second`, so a Redis ACL
+  user limited to `~<prefix>:*` runs it. While Redis is down flask-limiter counts in process
+  memory (its in-memory fallback; it tries Redis again after 1, 2, 4 ... 32 s) and the
+  routes answer 503 themselves.
 - `spend_refused(allowance)`: a vote or rating refused before its script ran (malformed,
   bad ticket) is counted in process memory, so junk is limited without a round trip.
 - `now()` / `clock()`: the app's clock (service.clock), which views read too.
 
-flask-limiter's own decorators are not used: its fixed windows start at a counter's first
-hit and end with the key's Redis TTL, so no test could move them; here a window is
-`clock // window_s` and its index is part of the key.
+flask-limiter's fixed window starts at a counter's first hit and ends with its TTL, so no
+test could move it: here the window's index by the app's clock (`clock // window_s`) is
+part of the limit's scope, and a new window is a new counter. Only the two views that spend
+a shared allowance pay for flask-limiter: its app-wide hooks (default and application
+limits, X-RateLimit headers) are not registered.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import cast
 
 from flask import Flask, current_app, request
-from limits.errors import StorageError
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from flask_limiter import Limiter, RateLimitExceeded
 
-from service.allowances import Allowance
+from service.allowances import ALL, Allowance
 from service.clock import Clock
 from service.config import Settings
 from service.errors import TooMany
 from service.store.client import limiter_storage_options, limiter_storage_uri
 from service.visitor import address_key
-
-log = logging.getLogger("service")
-RECHECK_SECONDS = 1.0  # while Redis is down, how often the shared storage is tried again
 
 
 class LocalLimit:
@@ -66,20 +65,47 @@ class LocalLimit:
 
 
 class Limits:
-    """One app's limiter: its clock, its process counters and its shared storage."""
+    """One app's limiter: its clock, its process counters and its flask-limiter."""
 
-    def __init__(self, settings: Settings, clock: Clock, *, enabled: bool = True) -> None:
+    def __init__(self, app: Flask, settings: Settings, clock: Clock) -> None:
         self.clock = clock
-        self.enabled = enabled
+        self.enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
         self.secret = settings.secret_key
-        storage = storage_from_string(limiter_storage_uri(settings.redis_url),
-                                      **limiter_storage_options(settings.key_prefix))
-        # redis://, unix, sentinel or cluster: a synchronous storage (never limits.aio's)
-        self.storage = cast(Storage, storage)
-        self.fallback = MemoryStorage()
-        self._dead_until = 0.0
         self._local: dict[str, LocalLimit] = {}
         self._lock = threading.Lock()
+        self.flask = Limiter(
+            lambda: self.client(request.remote_addr or ""),
+            storage_uri=limiter_storage_uri(settings.redis_url),
+            storage_options=limiter_storage_options(settings.key_prefix),
+            strategy="fixed-window",
+            # A Redis outage must not turn a request into a 500: counted in process memory
+            # (the routes answer 503 themselves), any other limiter error is logged
+            in_memory_fallback_enabled=True,
+            swallow_errors=True,
+            # X-RateLimit-* headers would cost a second round trip; a 429 has Retry-After
+            headers_enabled=False,
+            enabled=self.enabled,
+        )
+        # init_app registers its before/after/teardown hooks only for an app that does not
+        # list this limiter yet: none of them serve this service (no default, application
+        # or conditional limits, no headers; its per-request state goes with the request),
+        # and each would cost every request.
+        app.extensions.setdefault("limiter", set()).add(self.flask)
+        self.flask.init_app(app)
+        self._shared = {a.name: self._shared_check(a) for a in ALL if a.where == "shared"}
+
+    def _shared_check(self, allowance: Allowance) -> Callable[[], None]:
+        """A call that counts this request in a shared allowance (flask-limiter's decorator
+        on a function named after it); RateLimitExceeded beyond it."""
+
+        def check() -> None:
+            """Nothing: the decorator counts before it calls this."""
+
+        check.__name__ = check.__qualname__ = f"spend_{allowance.name}"  # its limit's name
+        limit = self.flask.shared_limit(
+            f"{allowance.count} per {allowance.window_s} second",
+            scope=lambda _endpoint: f"{allowance.name}/{allowance.window(self.clock.time())}")
+        return limit(check)
 
     def local(self, allowance: Allowance) -> LocalLimit:
         """This process's counter of an allowance (one per app and allowance)."""
@@ -94,35 +120,28 @@ class Limits:
         return address_key(self.secret, ip)[:16]
 
     def wait(self, allowance: Allowance, ip: str) -> int | None:
-        """Count one request of this client; None within the allowance, else Retry-After."""
+        """Count one request of this client (`ip`) in a `process` allowance; None within it,
+        else Retry-After. Needs no request (the kept reads count here)."""
         if not self.enabled:
             return None
-        client = self.client(ip)
-        if allowance.where == "process":
-            return self.local(allowance).hit(client)
-        now = self.clock.time()
-        window = allowance.window(now)
-        key = f"LIMITER/{allowance.name}/{client}/{window}"
-        if self._count(key, allowance.window_s) > allowance.count:
-            return allowance.retry_after(now)
-        return None
+        return self.local(allowance).hit(self.client(ip))
 
-    def _count(self, key: str, expiry: int) -> int:
-        if time.monotonic() >= self._dead_until:
-            try:
-                return int(self.storage.incr(key, expiry))
-            except StorageError:
-                log.warning("rate limiter storage unavailable: counting in process memory")
-                self._dead_until = time.monotonic() + RECHECK_SECONDS
-        return int(self.fallback.incr(key, expiry))
+    def spend_shared(self, allowance: Allowance) -> int | None:
+        """Count this request in a `shared` allowance; None within it, else Retry-After."""
+        if not self.enabled:
+            return None
+        try:
+            self._shared[allowance.name]()
+        except RateLimitExceeded:
+            return allowance.retry_after(self.clock.time())
+        return None
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Bind the limiter and the clock to the app (`RATELIMIT_ENABLED=False` turns the
     limits off, e.g. for a property-based test)."""
     clock: Clock = app.extensions.setdefault("pw_clock", Clock())
-    app.extensions["pw_limits"] = Limits(
-        settings, clock, enabled=bool(app.config.get("RATELIMIT_ENABLED", True)))
+    app.extensions["pw_limits"] = Limits(app, settings, clock)
 
 
 def limits() -> Limits:
@@ -146,10 +165,14 @@ def _refuse(wait: int) -> TooMany:
     return TooMany("rate limited", {"Retry-After": str(wait)})
 
 
-def spend(allowance: Allowance, ip: str | None = None) -> None:
-    """Count this request (its client: `ip`, default the request's address) in a `process`
-    or `shared` allowance; TooMany beyond it."""
-    wait = limits().wait(allowance, (request.remote_addr or "") if ip is None else ip)
+def spend(allowance: Allowance) -> None:
+    """Count this request (its client: the request's address) in a `process` or `shared`
+    allowance; TooMany beyond it."""
+    found = limits()
+    if allowance.where == "shared":
+        wait = found.spend_shared(allowance)
+    else:
+        wait = found.wait(allowance, request.remote_addr or "")
     if wait is not None:
         raise _refuse(wait)
 
@@ -157,8 +180,5 @@ def spend(allowance: Allowance, ip: str | None = None) -> None:
 def spend_refused(allowance: Allowance, ip: str) -> TooMany | None:
     """Count a write that was refused before its script (which limits the rest) ran, in
     process memory; the TooMany to answer instead when the client is past its allowance."""
-    found = limits()
-    if not found.enabled:
-        return None
-    wait = found.local(allowance).hit(found.client(ip))
+    wait = limits().wait(allowance, ip)
     return None if wait is None else _refuse(wait)

@@ -136,7 +136,7 @@ def test_the_rate_limit_still_applies_from_redis(acl_app: Flask, acl_redis: Redi
              for _ in range(601)]
     assert codes[:600] == [200] * 600
     assert codes[600] == 429
-    # clicks are limited through the limits storage, its counter in Redis too
+    # clicks are limited through flask-limiter, its counter in Redis too
     clicks = [client.post("/api/v1/sites/thanhxuan/hotlines/none/clicks",
                           environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code
               for _ in range(121)]
@@ -181,7 +181,8 @@ def test_the_limiters_key_strings_are_pinned(redis_server: RedisProcess) -> None
     with redis_server.client() as r:
         limiter_keys = set(r.scan_iter(match="*LIMITER*"))
     assert limiter_keys == {
-        f"district:LIMITER/admin-failures/{hashed}/30000000",
-        f"district:LIMITER/clicks/{hashed}/30000000",
+        # flask-limiter's fixed window: <client>/<scope: allowance/window>/<count>/<per>/second
+        f"district:LIMITER/{hashed}/admin-failures/30000000/20/60/second",
+        f"district:LIMITER/{hashed}/clicks/30000000/120/60/second",
     }
     app.extensions["pw_store"].redis.close()  # not left to the garbage collector

@@ -15,7 +15,8 @@ from redis.sentinel import Sentinel
 # a few hundred milliseconds and one retry give a fast 503 instead.
 SOCKET_TIMEOUT = 0.4
 CONNECT_TIMEOUT = 0.4
-# The rate limiter gives up sooner still and falls back to memory (service.limiter).
+# The rate limiter (flask-limiter) gives up sooner still and falls back to memory
+# (service.limiter).
 LIMITER_TIMEOUT = 0.25
 
 
@@ -85,15 +86,15 @@ def make_client(url: str) -> redis.Redis | RedisCluster:
 
 
 def limiter_storage_uri(url: str) -> str:
-    """The `limits` storage URI that reaches the same Redis."""
+    """flask-limiter's storage URI (the `limits` library's) that reaches the same Redis."""
     if url.startswith("unix://"):
         return "redis+unix://" + url[len("unix://"):]
     return url
 
 
 def limiter_storage_options(key_prefix: str) -> dict[str, Any]:
-    """Options of the limiter's storage: its keys under the prefix (`<prefix>:LIMITER/...`);
+    """Options of flask-limiter's storage: its keys under the prefix (`<prefix>:LIMITER/...`);
     it gives up sooner than the store and never retries; driver errors arrive wrapped as
-    limits.errors.StorageError."""
+    limits.errors.StorageError (flask-limiter then counts in memory)."""
     return {"socket_timeout": LIMITER_TIMEOUT, "socket_connect_timeout": LIMITER_TIMEOUT,
             "retry": Retry(NoBackoff(), 0), "key_prefix": key_prefix, "wrap_exceptions": True}
