@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_limiter import Limiter
 
 from service import allowances, votes
 from service.clock import Clock
@@ -123,6 +124,34 @@ def test_clicks_are_limited_in_redis_across_workers(redis_server: Any) -> None:
                                          environ_base=ip).status_code == 404
     for worker in workers:
         worker.extensions["pw_store"].redis.close()
+
+
+def _from_flask_limiter(hook: Any) -> bool:
+    return str(getattr(getattr(hook, "func", hook), "__module__", "")).startswith("flask_limiter")
+
+
+def test_each_app_has_its_own_flask_limiter_and_other_routes_do_not_run_it(
+        redis_server: Any) -> None:
+    """The shared allowances go through flask-limiter, one Limiter per app (one app's
+    settings or outage never reach another's), without its app-wide hooks."""
+    from tests.conftest import make_app
+
+    on, off = make_app(redis_server.url), make_app(redis_server.url, RATELIMIT_ENABLED=False)
+    assert isinstance(on.extensions["pw_limits"].flask, Limiter)
+    assert on.extensions["pw_limits"].flask is not off.extensions["pw_limits"].flask
+    for app in (on, off):
+        hooks = [*app.before_request_funcs.get(None, []), *app.after_request_funcs.get(None, []),
+                 *app.teardown_request_funcs.get(None, [])]
+        assert hooks and not [h for h in hooks if _from_flask_limiter(h)]
+    fresh_window(on)
+    ip = {"REMOTE_ADDR": "192.0.2.81"}
+    codes = {app: [app.test_client().post("/api/v1/sites/thanhxuan/hotlines/h/clicks",
+                                          environ_base=ip).status_code for _ in range(121)]
+             for app in (off, on)}
+    assert codes[off] == [404] * 121  # its limits are off
+    assert codes[on][:120] == [404] * 120 and codes[on][120] == 429  # not the other's
+    for app in (on, off):
+        app.extensions["pw_store"].redis.close()
 
 
 def test_vote_attempts_are_one_allowance_whichever_form_they_take(
