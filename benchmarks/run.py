@@ -356,7 +356,7 @@ def _simulate(store: Store) -> tuple[float, float, float]:
                     f"/tin-tuc/bai-{i % 1000}",
                     f"Bài viết số {i % 1000} về hoạt động của quận", f"a{i}", True, 50_000),
                 session_s=1800, dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000),
-                source=_source(i)[0], source_host=_source(i)[1]))
+                source=_source(i)[0], source_host=_source(i)[1])).encoded()
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
         # What Redis would have expired by now in real time: sessions, reload guards and
@@ -409,7 +409,7 @@ def worst_case_pages(directory: Path, pages: int = 2000) -> float:
                     visitor=f"{i}-{n}", request_id=f"{i}-{n}",
                     page=PageWrite(path, title, f"addr{i}-{n}", True, pages),
                     session_s=1800, dedupe_s=600,
-                    rate=counters.Rate("hit", f"a{i}", 600, 60_000)))
+                    rate=counters.Rate("hit", f"a{i}", 600, 60_000))).encoded()
                 store.scripts.hit(keys=keys, args=args, client=pipe)
             if i % 500 == 499:
                 pipe.execute()
