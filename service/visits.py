@@ -11,6 +11,7 @@ from typing import Any
 from crawlerdetect import CrawlerDetect
 
 from service import figures as stats_of
+from service.cache import Cache
 from service import sources
 from service.errors import TooMany
 from service.periods import Periods, ms, periods_of
@@ -22,6 +23,7 @@ from service.store.pages import PageWrite, page_id
 from service.visitor import address_units, network_key, visitor_id
 
 _CRAWLERS = CrawlerDetect()
+_AGENTS = Cache("user-agents", 512 * 1024)
 # Per site and client address unit (IPv6: its /64), checked inside the hit's own script.
 # Thousands of people can share one carrier-grade NAT address in Vietnam's mobile networks,
 # so the budget is generous; it only stops a single client hammering.
@@ -64,10 +66,17 @@ def not_counted_reason(user_agent: str, purpose: str) -> str | None:
     purpose = purpose.lower()
     if "prefetch" in purpose or "prerender" in purpose:
         return "prefetch"
-    agent = user_agent.strip()
-    if not agent or _CRAWLERS.is_crawler(agent[:1024]):
+    agent = user_agent.strip()[:1024]
+    if not agent or _is_crawler(agent):
         return "bot"
     return None
+
+
+def _is_crawler(agent: str) -> bool:
+    """crawlerdetect's verdict, kept an hour per User-Agent (a few hundred agents make most
+    of the traffic; the cache is bounded by bytes, so odd ones only push out old ones)."""
+    verdict: bool = _AGENTS.remember(agent, 3600, lambda: _CRAWLERS.is_crawler(agent))
+    return verdict
 
 
 def _window_ms(site: Site) -> int:
