@@ -11,8 +11,8 @@ from typing import Any
 from crawlerdetect import CrawlerDetect
 
 from service import figures as stats_of
-from service.cache import Cache
 from service import sources
+from service.cache import Cache
 from service.errors import TooMany
 from service.periods import Periods, ms, periods_of
 from service.sites import Site

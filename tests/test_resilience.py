@@ -143,7 +143,8 @@ def test_a_site_with_60000_paths_keeps_max_pages_and_stays_open_to_new_articles(
                 site=site.id, periods=p, now_ms=ms, window_ms=300_000, visitor=f"v{i}",
                 request_id=f"r{i}", page=PageWrite(f"/tin/{i}", "", f"a{i}", True,
                                                    site.max_pages),
-                session_s=1800, dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000))).encoded()
+                session_s=1800, dedupe_s=600,
+                rate=counters.Rate("hit", f"a{i}", 600, 60_000))).encoded()
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
     assert store.redis.zcard("pw:{thanhxuan}:pv") == 50_000

@@ -252,7 +252,8 @@ def test_time_bucketed_keys_get_an_expiry(store: Store, site: Site,
 
 def test_a_period_key_left_without_expiry_gets_it_back(store: Store, site: Site) -> None:
     """Lifetimes are set where a write creates a key (expiry.lua), and again every 64th
-    count (a HyperLogLog: its period's 64th page view), so a key some other writer left without one does not live for ever."""
+    count (a HyperLogLog: its period's 64th page view), so a key some other writer left
+    without one does not live for ever."""
     hit(store, site, visitor="v0", path="/a")
     p = periods_of(T0, site.tz)
     week, day_hll = store.keys.counter(site.id, p.week), store.keys.uniques(site.id, p.day)
