@@ -643,6 +643,41 @@ def ratings_only() -> int:
     return 0
 
 
+def hits_only() -> int:
+    """`PW_BENCH_ONLY=hits make bench`: POST hits against the minimal route (interleaved,
+    medians; CPU per request) and its Redis cost, alone (PW_BENCH_SECONDS shortens the
+    runs)."""
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    embedded = EmbeddedRedis(tmp / "redis")
+    embedded.start()
+    assert embedded.process is not None
+    REDIS_PID["pid"] = embedded.process.pid
+    try:
+        store = fresh_store(embedded.url)
+        sites.put_site(store, "bench", {})
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
+                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
+        (tmp / "prom").mkdir()
+        svc_port, min_port = free_port(), free_port()
+        ref = f"http://127.0.0.1:{min_port}/"
+        url = f"http://127.0.0.1:{svc_port}/api/v1/sites/bench/hits"
+        with gunicorn("service:create_app()", svc_port, env) as service_proc, \
+                gunicorn("benchmarks.minimal:app", min_port, env) as minimal_proc:
+            minimal, service = interleaved(lambda: wrk(ref, server=minimal_proc),
+                                           lambda: wrk(url, "POST", server=service_proc))
+        trips, cmds = redis_cost(embedded.url, store, "POST hits")["POST hits"]
+    finally:
+        embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nportal-widgets hit benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.machine()}, {os.cpu_count()} cores, {SECONDS:.0f} s runs")
+    print(line("minimal (for hits)", minimal))
+    print(line("POST hits (+stats)", service, minimal))
+    print(f"  POST hits      {trips:5.2f} round trips  {max(cmds, 0.0):6.1f} commands")
+    return 0
+
+
 def print_retained() -> None:
     """What the report data kept past its period costs (issue #18)."""
     print(f"  of which kept for reports: {RETAINED['month_top_keys']:.0f} past months' "
@@ -685,6 +720,8 @@ def main() -> int:
         return group_only()
     if os.environ.get("PW_BENCH_ONLY") == "ratings":
         return ratings_only()
+    if os.environ.get("PW_BENCH_ONLY") == "hits":
+        return hits_only()
     if os.environ.get("PW_BENCH_ONLY") == "edge":
         return edge_only()
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
