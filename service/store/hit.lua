@@ -109,12 +109,20 @@ else
     v[i + 1] = tonumber(redis.call('HGET', key, 'v')) or 0
   end
 end
--- the HyperLogLogs are created by the period's first counted view: their lifetime is set
+-- Uniques: the day's HyperLogLog first. When it does not change, neither would the week's,
+-- month's or year's: a visitor id belongs to one day, every id added to the day's is added
+-- to the three others too (here, and by a merge), so each of their registers is at least
+-- the day's, which already holds this id's rank. A visitor's later pages of the day skip
+-- three commands that could change nothing.
+-- The HyperLogLogs are created by the period's first counted view: their lifetime is set
 -- with the period's pageview count (PFADD answers 1 for most new visitors, not only when it
--- creates the key)
+-- creates the key).
 local hlls = {K.u_day, K.u_week, K.u_month, K.u_year}
+local changed = redis.call('PFADD', K.u_day, A.visitor) == 1
 for i = 1, 4 do
-  redis.call('PFADD', hlls[i], A.visitor)
+  if i > 1 and changed then
+    redis.call('PFADD', hlls[i], A.visitor)
+  end
   expire_new(hlls[i], p[i], life[i])
 end
 
