@@ -356,7 +356,7 @@ def _simulate(store: Store) -> tuple[float, float, float]:
                     f"/tin-tuc/bai-{i % 1000}",
                     f"Bài viết số {i % 1000} về hoạt động của quận", f"a{i}", True, 50_000),
                 session_s=1800, dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000),
-                source=_source(i)[0], source_host=_source(i)[1]))
+                source=_source(i)[0], source_host=_source(i)[1])).encoded()
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
         # What Redis would have expired by now in real time: sessions, reload guards and
@@ -409,7 +409,7 @@ def worst_case_pages(directory: Path, pages: int = 2000) -> float:
                     visitor=f"{i}-{n}", request_id=f"{i}-{n}",
                     page=PageWrite(path, title, f"addr{i}-{n}", True, pages),
                     session_s=1800, dedupe_s=600,
-                    rate=counters.Rate("hit", f"a{i}", 600, 60_000)))
+                    rate=counters.Rate("hit", f"a{i}", 600, 60_000))).encoded()
                 store.scripts.hit(keys=keys, args=args, client=pipe)
             if i % 500 == 499:
                 pipe.execute()
@@ -686,6 +686,41 @@ def reads_only() -> int:
     return 0
 
 
+def hits_only() -> int:
+    """`PW_BENCH_ONLY=hits make bench`: POST hits against the minimal route (interleaved,
+    medians; CPU per request) and its Redis cost, alone (PW_BENCH_SECONDS shortens the
+    runs)."""
+    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
+    embedded = EmbeddedRedis(tmp / "redis")
+    embedded.start()
+    assert embedded.process is not None
+    REDIS_PID["pid"] = embedded.process.pid
+    try:
+        store = fresh_store(embedded.url)
+        sites.put_site(store, "bench", {})
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
+        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
+                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
+        (tmp / "prom").mkdir()
+        svc_port, min_port = free_port(), free_port()
+        ref = f"http://127.0.0.1:{min_port}/"
+        url = f"http://127.0.0.1:{svc_port}/api/v1/sites/bench/hits"
+        with gunicorn("service:create_app()", svc_port, env) as service_proc, \
+                gunicorn("benchmarks.minimal:app", min_port, env) as minimal_proc:
+            minimal, service = interleaved(lambda: wrk(ref, server=minimal_proc),
+                                           lambda: wrk(url, "POST", server=service_proc))
+        trips, cmds = redis_cost(embedded.url, store, "POST hits")["POST hits"]
+    finally:
+        embedded.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\nportal-widgets hit benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.machine()}, {os.cpu_count()} cores, {SECONDS:.0f} s runs")
+    print(line("minimal (for hits)", minimal))
+    print(line("POST hits (+stats)", service, minimal))
+    print(f"  POST hits      {trips:5.2f} round trips  {max(cmds, 0.0):6.1f} commands")
+    return 0
+
+
 def print_retained() -> None:
     """What the report data kept past its period costs (issue #18)."""
     print(f"  of which kept for reports: {RETAINED['month_top_keys']:.0f} past months' "
@@ -728,6 +763,8 @@ def main() -> int:
         return group_only()
     if os.environ.get("PW_BENCH_ONLY") == "ratings":
         return ratings_only()
+    if os.environ.get("PW_BENCH_ONLY") == "hits":
+        return hits_only()
     if os.environ.get("PW_BENCH_ONLY") == "edge":
         return edge_only()
     if os.environ.get("PW_BENCH_ONLY") == "stats":

@@ -44,7 +44,7 @@ from service.store import groups as groups_db
 from service.store import imports as db
 from service.store import sites as sites_db
 from service.store import tokens as tokens_db
-from service.store.layout import LAYOUT_VERSION
+from service.store.layout import EXPORTS_READ_FROM, LAYOUT_VERSION
 
 FORMAT = "portal-widgets-export"
 BACKUP_FORMAT = "portal-widgets-backup"
@@ -152,7 +152,7 @@ def _header(obj: Any) -> dict[str, Any]:
     if version > LAYOUT_VERSION:
         raise Invalid(f"the file has data layout version {version}, newer than this "
                       f"deployment's {LAYOUT_VERSION}: upgrade portal-widgets first")
-    if version < LAYOUT_VERSION:
+    if version < EXPORTS_READ_FROM:
         raise Invalid(f"the file has data layout version {version}; this version reads "
                       f"{LAYOUT_VERSION}: export it again after upgrading its deployment")
     if not isinstance(obj.get("site"), str) or not SITE_ID_RE.match(obj["site"]):

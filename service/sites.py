@@ -166,8 +166,10 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
         raise Invalid("site id must match ^[a-z0-9][a-z0-9-]{0,62}$")
     clean = validate(changes)
     existing = db.load(store, site_id)
-    if existing is None and db.tombstone(store, site_id) is not None:
-        raise Conflict(deleted_message(site_id))
+    if existing is None:
+        if db.tombstone(store, site_id) is not None:
+            raise Conflict(deleted_message(site_id))
+        db.clear_strays(store, site_id)  # a hit that raced a purge of the id (hit.lua)
     merged = {**(existing or {}), **clean}
     site = _build(site_id, merged)
     before = _build(site_id, existing) if existing is not None else None

@@ -45,12 +45,15 @@ def network(ip: str) -> str:
     parsed = _parsed(ip)
     if parsed is None:
         return ip
-    bits = 48 if isinstance(parsed, ipaddress.IPv6Address) else 24
-    return str(ipaddress.ip_network((parsed, bits), strict=False))
+    if isinstance(parsed, ipaddress.IPv4Address):  # the common case, without ip_network
+        return str(parsed).rsplit(".", 1)[0] + ".0/24"
+    return str(ipaddress.ip_network((parsed, 48), strict=False))
 
 
 def aggregate(ip: str) -> str:
     """The IPv6 /48 around the client, or '' for IPv4 (its address is its own aggregate)."""
+    if ":" not in ip:
+        return ""  # IPv4 (or no address at all): not parsed twice on every hit
     parsed = _parsed(ip)
     if not isinstance(parsed, ipaddress.IPv6Address):
         return ""

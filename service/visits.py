@@ -13,7 +13,8 @@ from crawlerdetect import CrawlerDetect
 from service import figures as stats_of
 from service import sources
 from service.allowances import HEARTBEATS, HITS
-from service.errors import NotFound, TooMany
+from service.cache import Cache
+from service.errors import TooMany
 from service.periods import Periods, ms, periods_of
 from service.sites import Site
 from service.store import Store
@@ -23,6 +24,7 @@ from service.store.pages import PageWrite, page_id
 from service.visitor import address_units, network_key, visitor_id
 
 _CRAWLERS = CrawlerDetect()
+_AGENTS: Cache[str, bool] = Cache("user-agents", 512 * 1024)
 # Per site and client address unit (IPv6: its /64), checked inside the hit's own script;
 # declared in service.allowances (HITS, HEARTBEATS) with every other allowance.
 HITS_PER_MINUTE = HITS.count
@@ -64,10 +66,17 @@ def not_counted_reason(user_agent: str, purpose: str) -> str | None:
     purpose = purpose.lower()
     if "prefetch" in purpose or "prerender" in purpose:
         return "prefetch"
-    agent = user_agent.strip()
-    if not agent or _CRAWLERS.is_crawler(agent[:1024]):
+    agent = user_agent.strip()[:1024]
+    if not agent or _is_crawler(agent):
         return "bot"
     return None
+
+
+def _is_crawler(agent: str) -> bool:
+    """crawlerdetect's verdict, kept an hour per User-Agent (a few hundred agents make most
+    of the traffic; the cache is bounded by bytes, so odd ones only push out old ones)."""
+    verdict: bool = _AGENTS.remember(agent, 3600, lambda: _CRAWLERS.is_crawler(agent))
+    return verdict
 
 
 def _window_ms(site: Site) -> int:
@@ -92,7 +101,9 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
         request_id: str | None = None) -> HitOutcome:
     """Record one page load (or not, for bots and prefetches) in one Redis round trip.
 
-    TooMany when the client's address is over its allowance; NotFound when the site vanished.
+    TooMany when the client's address is over its allowance. The site is not checked again
+    in Redis: a hit that races a purge writes what a hit writes, and a site created again
+    under that id clears it (service.sites.put_site).
     """
     p = periods_of(now, site.tz)
     rate = _rate(secret, "hit", facts.ip, HITS_PER_MINUTE, aggregate=True)
@@ -111,18 +122,15 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
     page = PageWrite(path=facts.path, title=facts.title,
                      address=network_key(secret, facts.ip), listable=site.listable(facts.path),
                      max_pages=site.max_pages, verify=site.verifies)
-    result = _record(store, site, p, visitor=visitor, page=page, rate=rate, now=now,
-                     request_id=request_id, source=source)
-    if result is None:
-        raise NotFound("unknown site")
-    return result
+    return _record(store, site, p, visitor=visitor, page=page, rate=rate, now=now,
+                   request_id=request_id, source=source)
 
 
 def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
                now: datetime, request_id: str | None = None,
                address: str | None = None,
-               source: sources.Source = sources.DIRECT) -> HitOutcome | None:
-    """Count one page load of a known visitor; None when the site vanished meanwhile.
+               source: sources.Source = sources.DIRECT) -> HitOutcome:
+    """Count one page load of a known visitor.
 
     `address` stands for the client's address unit in the rate limit and the title rule
     (by default one per visitor); `source` is where the visit came from.
@@ -137,7 +145,7 @@ def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
 
 def _record(store: Store, site: Site, p: Periods, *, visitor: str, page: PageWrite,
             rate: Rate, now: datetime, request_id: str | None,
-            source: sources.Source = sources.DIRECT) -> HitOutcome | None:
+            source: sources.Source = sources.DIRECT) -> HitOutcome:
     reply = db.hit(store, HitWrite(
         site=site.id, periods=p, now_ms=ms(now), window_ms=_window_ms(site), visitor=visitor,
         request_id=request_id or uuid.uuid4().hex, page=page,
@@ -146,8 +154,6 @@ def _record(store: Store, site: Site, p: Periods, *, visitor: str, page: PageWri
         source="" if source.category == "internal" else source.category,
         source_host=source.host,
     ))
-    if reply is None:
-        return None
     if isinstance(reply, Limited):
         raise _refuse(reply)
     return HitOutcome("counted" if reply.counted else "duplicate",

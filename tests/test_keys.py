@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from service import visits
+from service.sites import Site
+from service.store import Store
 from service.store.keys import Keys
+from service.store.pages import page_id
+from tests.conftest import at
 
 
 def test_key_strings_are_pinned() -> None:
@@ -12,7 +17,8 @@ def test_key_strings_are_pinned() -> None:
     assert k.tokens() == "pw:tokens"
     assert k.settings("thanhxuan") == "pw:{thanhxuan}:settings"
     assert k.once("thanhxuan", "abc") == "pw:{thanhxuan}:once:abc"
-    assert k.session("thanhxuan", "v1") == "pw:{thanhxuan}:session:v1"
+    assert k.session("thanhxuan", "v1") == "pw:{thanhxuan}:session:v1"  # layouts 1-4
+    assert k.sessions_pattern() == "pw:{*}:session:*"
     assert k.dedupe("thanhxuan", "v1", "h") == "pw:{thanhxuan}:seen:v1:h"
     assert k.online("thanhxuan") == "pw:{thanhxuan}:online"
     assert k.total("thanhxuan") == "pw:{thanhxuan}:total"
@@ -82,3 +88,17 @@ def test_a_site_key_names_its_site() -> None:
 
 def test_prefix_is_configurable() -> None:
     assert Keys("district").settings("a") == "district:{a}:settings"
+
+
+def test_a_hit_keeps_one_seen_entry_per_visitor(store: Store, site: Site) -> None:
+    """Layout 5: the online set is the visit's session too (each visitor's last activity,
+    kept the session timeout); no key per visitor's session."""
+    now = at("2026-11-26T10:00:00+07:00")
+    visits.record_hit(store, site, visitor="v1", path="/a", title="", now=now)
+    k = store.keys
+    assert store.redis.zrange(k.online(site.id), 0, -1, withscores=True) == [
+        ("v1", now.timestamp() * 1000)]
+    assert 1_790_000 < store.redis.pttl(k.online(site.id)) <= 1_800_000
+    assert list(store.redis.scan_iter(match=k.sessions_pattern())) == []
+    assert store.redis.get(k.dedupe(site.id, "v1", page_id("/a"))) == str(
+        int(now.timestamp() * 1000))

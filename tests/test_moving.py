@@ -251,7 +251,7 @@ def test_the_export_file_has_a_header_every_section_and_a_checksum(src: Deployme
     lines = data.splitlines(keepends=True)
     header = json.loads(lines[0])
     assert header["format"] == "portal-widgets-export"
-    assert header["version"] == LAYOUT_VERSION == 4
+    assert header["version"] == LAYOUT_VERSION == 5
     assert header["site"] == "phuongcu" and len(header["export_id"]) == 32
     assert header["exported_at"] == T0.isoformat()
     trailer = json.loads(lines[-1])

@@ -28,12 +28,12 @@ def test_every_script_key_set_is_in_one_cluster_slot(store: Store) -> None:
     keys, _ = counters.hit_call(store, counters.HitWrite(
         site="thanhxuan", periods=p, now_ms=0, window_ms=300_000, visitor="v", request_id="r",
         page=PageWrite("/", "", "a", True, 10), session_s=1800, dedupe_s=600,
-        rate=counters.Rate("hit", "a", 600, 60_000)))
+        rate=counters.Rate("hit", "a", 600, 60_000))).encoded()
     groups = {
         "hit": keys,
         "stats": counters._stat_keys(store, "thanhxuan", p),
         "vote": poll_store.poll_keys(store, "thanhxuan", "p1"),
-        "heartbeat": [Keys().online("thanhxuan"), Keys().session("thanhxuan", "v")],
+        "heartbeat": [Keys().online("thanhxuan")],
         "poll delete": [*poll_store.poll_keys(store, "thanhxuan", "p1"),
                         Keys().polls("thanhxuan")],
     }
@@ -147,7 +147,8 @@ def test_a_site_with_60000_paths_keeps_max_pages_and_stays_open_to_new_articles(
                 site=site.id, periods=p, now_ms=ms, window_ms=300_000, visitor=f"v{i}",
                 request_id=f"r{i}", page=PageWrite(f"/tin/{i}", "", f"a{i}", True,
                                                    site.max_pages),
-                session_s=1800, dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000)))
+                session_s=1800, dedupe_s=600,
+                rate=counters.Rate("hit", f"a{i}", 600, 60_000))).encoded()
             store.scripts.hit(keys=keys, args=args, client=pipe)
         pipe.execute()
     assert store.redis.zcard("pw:{thanhxuan}:pv") == 50_000

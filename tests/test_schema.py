@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from service import sites, visits
 from service.store import Store, migrations, schema
-from tests.conftest import raw_keys
+from tests.conftest import at, raw_keys
 
 
 @pytest.fixture
@@ -76,3 +78,32 @@ def test_export_files_carry_the_layout_that_the_migrations_make() -> None:
 
     assert migrations.CURRENT == LAYOUT_VERSION
     assert [step.version for step in migrations.STEPS] == list(range(2, LAYOUT_VERSION + 1))
+
+
+def test_open_visits_of_layout_4_move_into_the_online_set(bare: Store) -> None:
+    """m0005: a visit open across the upgrade goes on (no second visit counted), and a
+    heartbeat keeps it; the session keys are gone."""
+    t0 = at("2026-11-26T10:00:00+07:00")
+    t0_ms = int(t0.timestamp() * 1000)
+    schema.write(bare, 4)
+    site, _ = sites.put_site(bare, "thanhxuan", {})
+    k = bare.keys
+    # as layout 4 left them: the online set trimmed to the window, the visit in its own key
+    bare.redis.set(k.session("thanhxuan", "reader"), t0_ms, px=1_800_000)
+    bare.redis.set(k.session("thanhxuan", "other"), t0_ms - 60_000, px=1_740_000)
+    bare.redis.zadd(k.online("thanhxuan"), {"other": t0_ms - 60_000})
+    bare.redis.pexpire(k.online("thanhxuan"), 240_000)
+    assert migrations.plan(bare).steps[-1][1] == [
+        "2 open visit(s) of 1 site(s) move into the online set (one entry per visitor)"]
+    migrations.migrate(bare)
+    assert schema.current_layout(bare) == (migrations.CURRENT, True)
+    assert list(bare.redis.scan_iter(match=k.sessions_pattern())) == []
+    assert bare.redis.zscore(k.online("thanhxuan"), "reader") == t0_ms
+    assert bare.redis.pttl(k.online("thanhxuan")) > 1_700_000
+    later = t0 + timedelta(minutes=20)  # out of the online window, inside the visit
+    visits.heartbeat(bare, site, visitor="other", now=later)
+    reply = visits.record_hit(bare, site, visitor="reader", path="/a", title="", now=later)
+    assert reply.counted and reply.stats["pageviews"]["total"] == 1
+    assert reply.stats["visits"]["total"] == 0  # the visit began before the upgrade
+    assert reply.stats["online"] == 2
+    assert migrations.plan(bare).steps == []

@@ -211,10 +211,21 @@ def test_a_retried_request_never_counts_twice(store: Store, site: Site) -> None:
     assert again.stats["pageviews"]["total"] == 1
 
 
-def test_a_deleted_site_is_not_recreated_by_a_hit(store: Store, site: Site) -> None:
+def test_a_hit_racing_a_purge_leaves_nothing_in_a_site_created_again(
+        store: Store, site: Site) -> None:
+    """hit.lua does not check that the site exists (the view resolved it from a cache up to
+    a second old): a hit that races a purge writes its counts, and creating the id again
+    starts from zero all the same."""
     sites.delete_site(store, "thanhxuan", purge=True)
-    assert visits.record_hit(store, site, visitor="v", path="/", title="", now=T0) is None
-    assert list(store.redis.scan_iter(match="pw:{thanhxuan}:*")) == []
+    hit(store, site, path="/a")  # another worker still had the site in its cache
+    again, created = sites.put_site(store, "thanhxuan", {})
+    assert created
+    s = visits.read_stats(store, again, now=T0)
+    assert s["online"] == 0
+    assert s["visits"]["total"] == 0 and s["pageviews"]["today"] == 0
+    assert s["uniques"]["today"] == 0
+    assert pages.views(store, again, ["/a"])["/a"]["views"] == 0
+    assert sorted(store.redis.scan_iter(match="pw:{thanhxuan}:*")) == ["pw:{thanhxuan}:settings"]
 
 
 def test_time_bucketed_keys_get_an_expiry(store: Store, site: Site,
@@ -241,19 +252,23 @@ def test_time_bucketed_keys_get_an_expiry(store: Store, site: Site,
 
 def test_a_period_key_left_without_expiry_gets_it_back(store: Store, site: Site) -> None:
     """Lifetimes are set where a write creates a key (expiry.lua), and again every 64th
-    count, so a key some other writer left without one does not live for ever."""
+    count (a HyperLogLog: its period's 64th page view), so a key some other writer left
+    without one does not live for ever."""
     hit(store, site, visitor="v0", path="/a")
     p = periods_of(T0, site.tz)
     week, day_hll = store.keys.counter(site.id, p.week), store.keys.uniques(site.id, p.day)
     rank = store.keys.rank(site.id, p.day)
     for key in (week, day_hll, rank):
         store.redis.persist(key)
-    hit(store, site, visitor="v1", path="/b")  # a new visitor and a new page: set again
-    assert store.redis.ttl(day_hll) > 0 and store.redis.ttl(rank) > 0
-    assert store.redis.ttl(week) == -1
+    hit(store, site, visitor="v1", path="/b")  # a new page: its rank lifetime set again
+    assert store.redis.ttl(rank) > 0
+    # a HyperLogLog's lifetime follows its period's pageview count (PFADD answers 1 for
+    # most new visitors, so it cannot tell a new key)
+    assert store.redis.ttl(week) == -1 and store.redis.ttl(day_hll) == -1
     for i in range(2, 64):
         hit(store, site, visitor=f"v{i}", path="/a")
     assert store.redis.ttl(week) > 0  # its 64th page view
+    assert store.redis.ttl(day_hll) > 0
 
 
 def test_concurrent_hits_lose_no_increment(store: Store, site: Site) -> None:
@@ -292,7 +307,7 @@ def test_hyperloglog_uniques_within_two_percent_at_100k(store: Store, site: Site
             keys, args = counters.hit_call(store, counters.HitWrite(
                 site=site.id, periods=p, now_ms=ms, window_ms=300_000, visitor=f"visitor-{i}",
                 request_id=f"r{i}", page=PageWrite("/", "", f"a{i}", True, 10), session_s=1800,
-                dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000)))
+                dedupe_s=600, rate=counters.Rate("hit", f"a{i}", 600, 60_000))).encoded()
             store.scripts.hit(keys=keys, args=args, client=pipe)
         if pipe is not None:
             pipe.execute()

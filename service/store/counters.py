@@ -7,10 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from service.cache import Cache
 from service.periods import Periods, shift_month
 from service.store import Store
 from service.store.documents import get_hashes
-from service.store.pages import PageWrite, check_keys, page_keys
+from service.store.pages import PageWrite, named_check_keys, named_page_keys
+from service.store.scripts import Call, run
 
 # A retried hit script arrives within seconds of the first (0.4 s socket and connect
 # timeouts, one retry after at most 0.1 s; finding a Sentinel master asks each sentinel once
@@ -111,19 +113,30 @@ class HitReply:
     queued: bool = False  # the hit queued a check of its page (a fetcher may be woken)
 
 
-def _stat_keys(store: Store, site: str, p: Periods) -> list[str]:
+def stat_keys(store: Store, site: str, p: Periods) -> dict[str, str]:
+    """The figures' keys by the names stats.lua gives them."""
     k = store.keys
-    return [
-        k.online(site), k.total(site), k.counter(site, p.year), k.counter(site, p.month),
-        k.counter(site, p.week), k.history(site, p.year),
-        k.uniques(site, p.day), k.uniques(site, p.week), k.uniques(site, p.month),
-        k.uniques(site, p.year), k.imported(site), k.uniques_cache(site),
-        k.uniques(site, p.yesterday), k.history(site, p.yesterday[:4]),
-    ]
+    return {
+        "online": k.online(site), "total": k.total(site), "year": k.counter(site, p.year),
+        "month": k.counter(site, p.month), "week": k.counter(site, p.week),
+        "history": k.history(site, p.year),
+        "u_day": k.uniques(site, p.day), "u_week": k.uniques(site, p.week),
+        "u_month": k.uniques(site, p.month), "u_year": k.uniques(site, p.year),
+        "imported": k.imported(site), "uniques_cache": k.uniques_cache(site),
+        "u_yesterday": k.uniques(site, p.yesterday),
+        "history_yesterday": k.history(site, p.yesterday[:4]),
+    }
 
 
-def _stat_args(p: Periods, now_ms: int, window_ms: int) -> list[Any]:
-    return [now_ms, window_ms, p.day_field, p.yesterday_field]
+def _stat_keys(store: Store, site: str, p: Periods) -> list[str]:
+    """The figures' keys in stat_keys' order (a group's roll-up reads them by position)."""
+    return list(stat_keys(store, site, p).values())
+
+
+def stat_args(p: Periods, now_ms: int, window_ms: int) -> dict[str, Any]:
+    """The figures' arguments by the names stats.lua gives them."""
+    return {"now": now_ms, "window": window_ms, "day": p.day_field,
+            "yesterday": p.yesterday_field}
 
 
 def daily_salt(store: Store, day: str) -> str:
@@ -142,78 +155,118 @@ def daily_salt(store: Store, day: str) -> str:
     return salt
 
 
-def hit_call(store: Store, w: HitWrite) -> tuple[list[str], list[Any]]:
-    """KEYS and ARGV of hit.lua (also used pipelined by the benchmark and tests)."""
+# A hit's keys that follow from its site and day alone (most of them), built once per site
+# and day: building 36 key strings was a tenth of a hit's Python time.
+_FIXED_KEYS: Cache[tuple[str, str, str], dict[str, str]] = Cache("hit-keys", 1024 * 1024)
+
+
+def _fixed_keys(store: Store, site: str, p: Periods) -> dict[str, str]:
+    k = store.keys
+
+    def build() -> dict[str, str]:
+        return {
+            **stat_keys(store, site, p), **named_page_keys(store, site, p),
+            **named_check_keys(store, site),
+            "sources": k.sources(site, p.year), "source_hosts": k.source_hosts(site, p.month),
+            "rank_previous": k.rank(site, shift_month(p.month, -1)),
+        }
+
+    found: dict[str, str] = _FIXED_KEYS.remember((k.prefix, site, p.day), 3600, build)
+    return found
+
+
+def hit_call(store: Store, w: HitWrite) -> Call:
+    """hit.lua's call: its named keys and arguments (hit.lua documents each); the one place
+    that builds it (the benchmark and tests pipeline its `encoded()` form)."""
     k, site, p = store.keys, w.site, w.periods
-    keys = _stat_keys(store, site, p) + [
-        k.settings(site), k.once(site, w.request_id), k.session(site, w.visitor),
-        k.dedupe(site, w.visitor, w.page.id), w.rate.key(store, site, w.now_ms),
-        *page_keys(store, site, p),
-        k.sources(site, p.year), k.source_hosts(site, p.month),
-        k.rank(site, shift_month(p.month, -1)),
-        w.rate.aggregate_key(store, site, w.now_ms), *check_keys(store, site),
-    ]
-    lifetimes = [at * 1000 - w.now_ms for at in
-                 (p.expire_day, p.expire_week, p.expire_month, p.expire_year)]
-    args = [
-        *_stat_args(p, w.now_ms, w.window_ms), w.visitor, w.session_s, w.dedupe_s,
-        ONCE_SECONDS, UNIQUES_MAX_AGE_MS, w.rate.allowed, w.rate.window_ms, *lifetimes,
-        *w.page.args(),
-        w.source, w.source_host, MAX_HOSTS,
-        (p.expire_year + KEEP_SECONDS) * 1000 - w.now_ms,
-        (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms,
-        (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms, MONTH_TOP_KEEP,
-        w.rate.aggregate_allowed if w.rate.aggregate else 0, 1 if w.page.verify else 0,
-        MAX_CANDIDATES,
-    ]
-    return keys, args
+    keys = {
+        **_fixed_keys(store, site, p),
+        "once": k.once(site, w.request_id), "dedupe": k.dedupe(site, w.visitor, w.page.id),
+        "rate": w.rate.key(store, site, w.now_ms),
+        "rate48": w.rate.aggregate_key(store, site, w.now_ms),
+    }
+    kept = (p.expire_month + KEEP_SECONDS) * 1000 - w.now_ms
+    args = {
+        **stat_args(p, w.now_ms, w.window_ms),
+        "visitor": w.visitor, "session_ms": w.session_s * 1000,
+        "keep_ms": max(w.session_s * 1000, w.window_ms), "dedupe_ms": w.dedupe_s * 1000,
+        "once_s": ONCE_SECONDS, "uniques_max_age": UNIQUES_MAX_AGE_MS,
+        "rate_allowed": w.rate.allowed, "rate_window": w.rate.window_ms,
+        "rate48_allowed": w.rate.aggregate_allowed if w.rate.aggregate else 0,
+        "lifetimes": [at * 1000 - w.now_ms for at in
+                      (p.expire_day, p.expire_week, p.expire_month, p.expire_year)],
+        "page": {**w.page.named(), "max_candidates": MAX_CANDIDATES},
+        "source": w.source, "source_host": w.source_host, "max_hosts": MAX_HOSTS,
+        "sources_life": (p.expire_year + KEEP_SECONDS) * 1000 - w.now_ms,
+        "hosts_life": kept, "rank_month_life": kept, "month_top_keep": MONTH_TOP_KEEP,
+    }
+    return Call(keys, args)
 
 
-def hit(store: Store, w: HitWrite) -> HitReply | Limited | None:
-    """Record one page load in one round trip; None when the site no longer exists."""
-    keys, args = hit_call(store, w)
+def hit(store: Store, w: HitWrite) -> HitReply | Limited:
+    """Record one page load in one round trip (the caller resolved the site)."""
     with store.guard("hit"):
-        raw: list[Any] = store.scripts.hit(keys=keys, args=args)
-    if raw[0] == -1:
-        return None
+        raw: list[Any] = run(store.scripts.hit, hit_call(store, w))
     if raw[0] == -2:
         return Limited(int(raw[1]))
     return HitReply(counted=bool(raw[1]), views=int(raw[2]), evicted=int(raw[3]),
                     figures=Figures.from_reply(raw[4]), queued=bool(raw[5]))
 
 
+def stats_call(store: Store, site: str, p: Periods, *, now_ms: int, window_ms: int) -> Call:
+    """stats_only.lua's call for GET stats: read only, uniques counted afresh."""
+    return Call(stat_keys(store, site, p), stat_args(p, now_ms, window_ms))
+
+
 def figures(store: Store, site: str, p: Periods, *, now_ms: int,
             window_ms: int) -> Figures:
     """The figures, uniques counted afresh, read only."""
     with store.guard("stats"):
-        raw: list[Any] = store.scripts.stats(keys=_stat_keys(store, site, p),
-                                             args=_stat_args(p, now_ms, window_ms))
+        raw: list[Any] = run(store.scripts.stats,
+                             stats_call(store, site, p, now_ms=now_ms, window_ms=window_ms))
     return Figures.from_reply(raw[0])
+
+
+def peek_call(store: Store, site: str, p: Periods, *, now_ms: int, window_ms: int,
+              page_id: str, rate: Rate) -> Call:
+    """stats_only.lua's call for a bot's hit: the figures, the page's views, the rate."""
+    return Call(
+        {**stat_keys(store, site, p), "views": store.keys.page_views(site),
+         "rate": rate.key(store, site, now_ms)},
+        {**stat_args(p, now_ms, window_ms), "uniques_max_age": UNIQUES_MAX_AGE_MS,
+         "page": page_id, "rate_allowed": rate.allowed, "rate_window": rate.window_ms})
 
 
 def peek(store: Store, site: str, p: Periods, *, now_ms: int, window_ms: int, page_id: str,
          rate: Rate) -> tuple[Figures, int] | Limited:
     """What a bot's hit answers: the figures (cached uniques, as a hit's) and the page's
     views, in one round trip with its rate limit; nothing counted."""
-    keys = [*_stat_keys(store, site, p), store.keys.page_views(site),
-            rate.key(store, site, now_ms)]
-    args = [*_stat_args(p, now_ms, window_ms), UNIQUES_MAX_AGE_MS, page_id, rate.allowed,
-            rate.window_ms]
+    call = peek_call(store, site, p, now_ms=now_ms, window_ms=window_ms, page_id=page_id,
+                     rate=rate)
     with store.guard("stats"):
-        raw: list[Any] = store.scripts.stats(keys=keys, args=args)
+        raw: list[Any] = run(store.scripts.stats, call)
     if raw[0] == -2:
         return Limited(int(raw[1]))
     return Figures.from_reply(raw[0]), int(raw[1])
 
 
+def heartbeat_call(store: Store, site: str, visitor: str, *, now_ms: int, window_ms: int,
+                   session_s: int, rate: Rate) -> Call:
+    """heartbeat.lua's call."""
+    return Call(
+        {"online": store.keys.online(site), "rate": rate.key(store, site, now_ms)},
+        {"now": now_ms, "visitor": visitor, "session_ms": session_s * 1000,
+         "keep_ms": max(session_s * 1000, window_ms), "rate_allowed": rate.allowed,
+         "rate_window": rate.window_ms})
+
+
 def heartbeat(store: Store, site: str, visitor: str, *, now_ms: int, window_ms: int,
               session_s: int, rate: Rate) -> Limited | None:
-    """Refresh a visitor already online (never adds one) and their open visit."""
-    k = store.keys
+    """Refresh a visitor whose visit is still open (never adds one): online and the visit."""
+    call = heartbeat_call(store, site, visitor, now_ms=now_ms, window_ms=window_ms,
+                          session_s=session_s, rate=rate)
     with store.guard("heartbeat"):
-        raw = store.scripts.heartbeat(
-            keys=[k.online(site), k.session(site, visitor), rate.key(store, site, now_ms)],
-            args=[now_ms, window_ms, visitor, session_s * 1000, rate.allowed, rate.window_ms])
+        raw = run(store.scripts.heartbeat, call)
     return Limited(int(raw[1])) if raw[0] == -2 else None
 
 

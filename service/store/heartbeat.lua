@@ -1,14 +1,20 @@
 -- heartbeat: keep a visitor who is still reading online and their visit open; never adds
--- a visitor, counts nothing but its rate limit.
--- KEYS[1] online zset   KEYS[2] visitor's last activity   KEYS[3] rate counter
--- ARGV[1] now (ms)   ARGV[2] online window (ms)   ARGV[3] visitor id   ARGV[4] session (ms)
--- ARGV[5] allowed per window   ARGV[6] rate window (ms)
+-- a visitor, counts nothing but its rate limit. Named keys and arguments (named.lua), built
+-- by service/store/counters.py (heartbeat_call):
+-- K.online  zset visitor -> last activity (ms): online and the open visit (hit.lua)
+-- K.rate    rate counter of (site, address unit, window)
+-- A.now (ms)   A.visitor   A.session_ms  session timeout   A.keep_ms  lifetime of K.online
+-- A.rate_allowed  requests per window   A.rate_window (ms)
+-- Only a visitor whose visit is still open (last activity less than the session timeout
+-- ago, by `now`) is refreshed: a visit that ended is not brought back by a heartbeat.
 -- Returns {1} | {-2, ms until the rate window ends}
-local wait = over_limit(KEYS[3], tonumber(ARGV[5]), tonumber(ARGV[6]))
+local wait = over_limit(K.rate, A.rate_allowed, A.rate_window)
 if wait then
   return {-2, wait}
 end
-redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('SET', KEYS[2], ARGV[1], 'XX', 'PX', ARGV[4])
+local seen = tonumber(redis.call('ZSCORE', K.online, A.visitor))
+if seen and A.now - seen < A.session_ms then
+  redis.call('ZADD', K.online, 'XX', A.now, A.visitor)
+  redis.call('PEXPIRE', K.online, A.keep_ms)
+end
 return {1}

@@ -67,15 +67,22 @@ class Keys:
         return self._site(site, "once", request_id)
 
     def session(self, site: str, visitor: str) -> str:
-        """Exists while the visitor's visit is open."""
+        """Layouts 1-4 only: the visitor's last activity (ms) while their visit was open.
+        Layout 5 keeps it in `online` (migration m0005 folds these keys into it)."""
         return self._site(site, "session", visitor)
+
+    def sessions_pattern(self) -> str:
+        """SCAN pattern of the layout-4 session keys of every site (migration m0005)."""
+        return f"{self.prefix}:{{*}}:session:*"
 
     def dedupe(self, site: str, visitor: str, path_hash: str) -> str:
         """Exists while a reload of this page by this visitor is not another view."""
         return self._site(site, "seen", visitor, path_hash)
 
     def online(self, site: str) -> str:
-        """Sorted set visitor -> last activity (ms)."""
+        """Sorted set visitor -> last activity (ms), kept the session timeout: "online" is
+        those inside the online window, and a visit is open while its entry is younger than
+        the session timeout (hit.lua)."""
         return self._site(site, "online")
 
     def total(self, site: str) -> str:

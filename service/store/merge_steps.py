@@ -22,7 +22,8 @@ def _lifetimes(p: Periods, now_ms: int) -> dict[str, int]:
 
 def merge_counters(store: Store, source: str, target: str, p: Periods, now_ms: int,
                    done: Step) -> None:
-    """Totals, this week's, month's and year's counters, and who is online now."""
+    """Totals, this week's, month's and year's counters, and who is online now with their
+    open visits (the online set holds each visitor's last activity)."""
     k = store.keys
     life = _lifetimes(p, now_ms)
     periods = (p.week, p.month, p.year)
@@ -54,14 +55,14 @@ def merge_counters(store: Store, source: str, target: str, p: Periods, now_ms: i
 
 
 def merge_sessions(store: Store, source: str, target: str, done: Step) -> None:
-    """Open visits and reload guards, so a reader of the source who goes on reading (through
-    the alias, with the same visitor id) starts no new visit and no extra view. Copies with
-    NX and the remaining lifetime: idempotent without a step marker."""
+    """Reload guards, so a reader of the source who goes on reading (through the alias,
+    with the same visitor id) makes no extra view; their open visit moved with the online
+    set (merge_counters: it holds each visitor's last activity). Copies with NX and the
+    remaining lifetime: idempotent without a step marker."""
     k = store.keys
-    session_prefix, seen_prefix = k.session(source, ""), k.dedupe(source, "", "")[:-1]
+    seen_prefix = k.dedupe(source, "", "")[:-1]
     with store.guard("merge"):
-        found = [key for pattern in (k.session(source, "*"), k.dedupe(source, "*", "*"))
-                 for key in store.redis.scan_iter(match=pattern, count=1000)]
+        found = list(store.redis.scan_iter(match=k.dedupe(source, "*", "*"), count=1000))
     for start in range(0, len(found), 500):
         chunk = found[start:start + 500]
         with store.guard("merge"):
@@ -75,12 +76,8 @@ def merge_sessions(store: Store, source: str, target: str, done: Step) -> None:
                 value, ttl = replies[2 * i], int(replies[2 * i + 1])
                 if value is None or ttl <= 0:
                     continue
-                if key.startswith(session_prefix):
-                    copy = k.session(target, key[len(session_prefix):])
-                else:
-                    visitor, _, path_hash = key[len(seen_prefix):].rpartition(":")
-                    copy = k.dedupe(target, visitor, path_hash)
-                pipe.set(copy, value, px=ttl, nx=True)
+                visitor, _, path_hash = key[len(seen_prefix):].rpartition(":")
+                pipe.set(k.dedupe(target, visitor, path_hash), value, px=ttl, nx=True)
             pipe.execute()
     done("sessions")
 

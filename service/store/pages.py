@@ -40,11 +40,13 @@ class PageWrite:
         """The page id."""
         return page_id(self.path)
 
-    def args(self) -> list[Any]:
-        """ARGV of track_page, in hit.lua's order."""
+    def named(self) -> dict[str, Any]:
+        """track_page's arguments (pages.lua) by name, as hit.lua passes them on."""
         title_hash = hashlib.sha256(self.title.encode("utf-8")).hexdigest()[:16]
-        return [self.id, self.path, self.title, title_hash, self.address,
-                1 if self.listable else 0, self.max_pages]
+        return {"id": self.id, "path": self.path, "title": self.title,
+                "title_hash": title_hash, "address": self.address,
+                "listable": "1" if self.listable else "0", "max_pages": self.max_pages,
+                "verify": "1" if self.verify else "0"}
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,31 @@ class Page:
 
 
 def page_keys(store: Store, site: str, p: Periods) -> list[str]:
-    """KEYS of track_page (pages.lua), in order."""
-    k = store.keys
-    return [k.page_views(site), k.page_paths(site), k.page_titles(site),
-            k.title_proposals(site), k.titles_locked(site),
-            *(k.rank(site, period) for period in (p.day, p.week, p.month, p.year))]
+    """KEYS of track_page (pages.lua k[1..9]), in order."""
+    return list(named_page_keys(store, site, p).values())
 
 
 def check_keys(store: Store, site: str) -> list[str]:
     """The verification keys of track_page (pages.lua k[10..15]), in order."""
+    return list(named_check_keys(store, site).values())
+
+
+def named_page_keys(store: Store, site: str, p: Periods) -> dict[str, str]:
+    """The page keys of track_page (pages.lua k[1..9]) by hit.lua's names, in that order."""
     k = store.keys
-    return [k.page_states(site), k.pages_unlisted(site), k.page_candidates(site),
-            k.check_queue(site), k.check_tries(site), k.candidates_rejected(site)]
+    return {"views": k.page_views(site), "paths": k.page_paths(site),
+            "titles": k.page_titles(site), "proposals": k.title_proposals(site),
+            "locked": k.titles_locked(site), "rank_day": k.rank(site, p.day),
+            "rank_week": k.rank(site, p.week), "rank_month": k.rank(site, p.month),
+            "rank_year": k.rank(site, p.year)}
+
+
+def named_check_keys(store: Store, site: str) -> dict[str, str]:
+    """The verification keys of track_page (pages.lua k[10..15]) by hit.lua's names."""
+    k = store.keys
+    return {"states": k.page_states(site), "unlisted": k.pages_unlisted(site),
+            "candidates": k.page_candidates(site), "check_queue": k.check_queue(site),
+            "check_tries": k.check_tries(site), "rejected": k.candidates_rejected(site)}
 
 
 def _state(raw: str | None) -> str:

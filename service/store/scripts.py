@@ -43,14 +43,17 @@ class Scripts:
     """Registered scripts; redis-py re-sends the source after NOSCRIPT (flush or restart)."""
 
     def __init__(self, client: Any) -> None:
-        # hit.lua calls over_limit (limit.lua), expire_new (expiry.lua), read_stats
-        # (stats.lua), track_page (pages.lua, which evicts with drop_page.lua), count_source
-        # (sources.lua) and keep_month_top (retention.lua)
+        # named arguments (named.lua, Call): hit, stats and heartbeat. hit.lua calls
+        # over_limit (limit.lua), expire_new (expiry.lua), the figures (stats.lua),
+        # track_page (pages.lua, which evicts with drop_page.lua), count_source (sources.lua)
+        # and keep_month_top (retention.lua)
         self.hit = client.register_script(
-            _source("limit.lua", "expiry.lua", "stats.lua", "drop_page.lua", "pages.lua",
-                    "sources.lua", "retention.lua", "hit.lua"))
-        self.stats = client.register_script(_source("limit.lua", "stats.lua", "stats_only.lua"))
-        self.heartbeat = client.register_script(_source("limit.lua", "heartbeat.lua"))
+            _source("named.lua", "limit.lua", "expiry.lua", "stats.lua", "drop_page.lua",
+                    "pages.lua", "sources.lua", "retention.lua", "hit.lua"))
+        self.stats = client.register_script(
+            _source("named.lua", "limit.lua", "stats.lua", "stats_only.lua"))
+        self.heartbeat = client.register_script(
+            _source("named.lua", "limit.lua", "heartbeat.lua"))
         self.vote = client.register_script(
             _source("named.lua", "limit.lua", "single_use.lua", "vote.lua"))
         self.rating = client.register_script(

@@ -109,6 +109,14 @@ def purge(store: Store, site_id: str, settings: dict[str, Any] | None, now_ms: i
     return removed
 
 
+def clear_strays(store: Store, site_id: str) -> int:
+    """Before a site is created: remove what a hit racing an earlier purge of the id may
+    have written (hit.lua does not check that the site exists; the caller resolved it from a
+    cache that may be a second old); keys removed."""
+    with store.guard("site_save"):
+        return _unlink_all(store, store.keys.site_pattern(site_id))
+
+
 def has_data(store: Store, site_id: str) -> bool:
     """Whether any key of the site, or merge progress naming it, is left."""
     k = store.keys

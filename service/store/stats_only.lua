@@ -1,17 +1,18 @@
--- stats: the stats object of one site in one round trip (also a bot's hit: nothing counted
--- but the rate limit).
--- KEYS[1..14] and ARGV[1..4] as read_stats (stats.lua)
--- For a bot's hit: KEYS[15] page views zset   KEYS[16] rate counter
--- ARGV[5] max age (ms) of cached uniques   ARGV[6] page id   ARGV[7] allowed per window
--- ARGV[8] window (ms)
--- Without KEYS[15] uniques are counted afresh and nothing is written (GET stats).
--- Returns {stats, views of the page (0 without one)} | {-2, ms until the rate window ends}
-if KEYS[15] then
-  local wait = over_limit(KEYS[16], tonumber(ARGV[7]), tonumber(ARGV[8]))
+-- stats: the figures of one site in one round trip (also a bot's hit: nothing counted but
+-- the rate limit). Named keys and arguments (named.lua), built by service/store/counters.py
+-- (stats_call, peek_call):
+-- K.* and A.* of the figures as stats.lua lists them
+-- For a bot's hit only: K.views  page views zset   K.rate  rate counter of the window
+--   A.uniques_max_age (ms) of cached uniques   A.page  page id
+--   A.rate_allowed  requests per window   A.rate_window (ms)
+-- Without K.views uniques are counted afresh and nothing is written (GET stats).
+-- Returns {figures, views of the page (0 without one)} | {-2, ms until the rate window ends}
+if K.views then
+  local wait = over_limit(K.rate, A.rate_allowed, A.rate_window)
   if wait then
     return {-2, wait}
   end
-  local views = tonumber(redis.call('ZSCORE', KEYS[15], ARGV[6])) or 0
-  return {read_stats(tonumber(ARGV[5])), views}
+  local views = tonumber(redis.call('ZSCORE', K.views, A.page)) or 0
+  return {read_stats(A.uniques_max_age), views}
 end
 return {read_stats(0), 0}

@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from service.store import Store, schema
-from service.store.migrations import m0002_page_ids, m0003_deleted_sites, m0004_page_checks
+from service.store.migrations import (
+    m0002_page_ids,
+    m0003_deleted_sites,
+    m0004_page_checks,
+    m0005_online_sessions,
+)
 from service.store.migrations.base import Budget, Step
 
 __all__ = ["CURRENT", "STEPS", "Budget", "DataTooNew", "DataTooOld", "Plan", "check_layout",
@@ -20,7 +25,7 @@ __all__ = ["CURRENT", "STEPS", "Budget", "DataTooNew", "DataTooOld", "Plan", "ch
 
 # Layout 1 is the first release's; every later layout is made by one step here.
 STEPS: tuple[Step, ...] = (m0002_page_ids.STEP, m0003_deleted_sites.STEP,
-                           m0004_page_checks.STEP)
+                           m0004_page_checks.STEP, m0005_online_sessions.STEP)
 CURRENT = STEPS[-1].version
 OLDEST = STEPS[0].version - 1  # the first release's layout, the oldest migrated
 
