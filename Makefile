@@ -50,11 +50,15 @@ lint: $(STAMP)
 # history into .venv-releases/ once.
 test: $(STAMP) browser lint
 	$(BIN)/pytest
-	$(BIN)/pytest --redis-cluster tests/test_visits.py tests/test_api_counting.py \
-	  tests/test_polls.py tests/test_hotlines.py tests/test_sources.py tests/test_reports.py \
-	  tests/test_groups.py tests/test_merges.py tests/test_merge_pages.py \
-	  tests/test_moving.py tests/test_ratings.py tests/test_ratings_admin.py \
-	  tests/test_deletes.py tests/test_schema.py tests/test_upgrades.py
+	$(BIN)/pytest --redis-cluster tests/counting/test_visits.py \
+	  tests/counting/test_api_counting.py tests/counting/test_sources.py \
+	  tests/counting/test_hit_commands.py tests/polls/test_polls.py \
+	  tests/hotlines/test_hotlines.py tests/reports/test_reports.py \
+	  tests/provinces/test_groups.py tests/provinces/test_merges.py \
+	  tests/provinces/test_merge_pages.py tests/provinces/test_moving.py \
+	  tests/provinces/test_deletes.py tests/ratings/test_ratings.py \
+	  tests/ratings/test_ratings_admin.py tests/store/test_keys.py tests/store/test_schema.py \
+	  tests/store/test_upgrades.py
 
 # While working: everything but the tests marked slow (browser, serve, topologies, scale),
 # on one redis-server, without the linters; about a minute on an idle 2-core machine.

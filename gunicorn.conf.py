@@ -1,3 +1,3 @@
 """gunicorn settings for running from a checkout: `gunicorn 'service:create_app()'`."""
 
-from service.gunicorn_conf import *  # noqa: F403
+from service.runtime.gunicorn_conf import *  # noqa: F403

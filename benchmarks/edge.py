@@ -50,7 +50,7 @@ FIRST_BYTES = {
 def gunicorn(port: int, env: dict[str, str],
              worker_class: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """The service under the project's gunicorn config, optionally another worker class."""
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf",
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:service.runtime.gunicorn_conf",
                "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     if worker_class:
         command += ["--worker-class", worker_class]

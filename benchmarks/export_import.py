@@ -25,7 +25,8 @@ from typing import Any
 
 import psutil
 
-from service import moving, sites
+from service import sites
+from service.provinces import moving
 from service.store import Store
 from service.store.embedded import EmbeddedRedis
 from service.store.pages import page_id

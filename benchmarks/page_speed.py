@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.run import SECRET, free_port, fresh_store, gunicorn
-from service import demo, sites, visits
+from service import sites
+from service.counting import visits
+from service.runtime import demo
 from service.store import Store
 from service.store.embedded import EmbeddedRedis
 from widgets import embed_js

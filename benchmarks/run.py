@@ -31,8 +31,13 @@ import redis
 
 from benchmarks import export_import
 from benchmarks.edge import edge_lines
-from service import groups, hotlines, polls, ratings, sites, tickets, visits, votes
-from service.periods import periods_of
+from service import ratings, sites, tickets
+from service.counting import visits
+from service.counting.periods import periods_of
+from service.hotlines import rules as hotlines
+from service.polls import rules as polls
+from service.polls import votes
+from service.provinces import groups
 from service.store import Store, counters, migrations
 from service.store.embedded import EmbeddedRedis
 from service.store.pages import PageWrite
@@ -84,7 +89,7 @@ def wait_ready(port: int, path: str) -> None:
 def gunicorn(app: str, port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """One app under the project's gunicorn config (2 workers x 4 threads)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf",
+        [sys.executable, "-m", "gunicorn", "-c", "python:service.runtime.gunicorn_conf",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
@@ -430,7 +435,7 @@ def fetch_rate(directory: Path, checks: int = CHECKS) -> tuple[float, int]:
     seen: list[float] = []
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from service import verifier
+    from service.pages import verifier
 
     class Portal(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -645,7 +650,7 @@ def ratings_only() -> int:
 
 def reads_only() -> int:
     """`PW_BENCH_ONLY=stats make bench`: GET stats and GET hotlines (answered from their kept
-    responses, service/views/fast_reads.py) against the minimal route, interleaved, medians,
+    responses, service/web/kept.py) against the minimal route, interleaved, medians,
     CPU per request; alone (PW_BENCH_SECONDS shortens the runs)."""
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     embedded = EmbeddedRedis(tmp / "redis")

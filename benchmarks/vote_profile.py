@@ -24,7 +24,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from service import create_app, polls, sites, votes
+from service import create_app, sites
+from service.polls import rules as polls
+from service.polls import votes
 from tests.redis_proc import RedisProcess
 
 SECRET = "profile-secret-0123456789abcdef"

@@ -10,12 +10,12 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, then extensions, then blueprints, then error handlers (the
-    steps are in service.web).
+    steps are in service.web.setup).
 
     `test_config` replaces the environment: PW_* keys are read as variables, other keys
     go into app.config.
     """
-    from service import web
+    from service.web import setup as web
 
     app = Flask(__name__)
     settings = web.configure(app, test_config)

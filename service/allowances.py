@@ -7,7 +7,7 @@ Where each is counted (`where`):
   (a malformed body, a bad ticket) is counted in process memory instead.
 - `process`: in this process's memory (public reads: answered from a per-process cache, so
   a Redis counter would cost more than the read).
-- `shared`: in Redis through flask-limiter (service.limiter; keys `<prefix>:LIMITER/...`),
+- `shared`: in Redis through flask-limiter (service.limits; keys `<prefix>:LIMITER/...`),
   in process memory while Redis is down (flask-limiter's in-memory fallback).
 
 Windows are fixed and aligned to the clock (service.clock): a window is `now // window_s`,

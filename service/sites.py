@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from service.counting.periods import ms
 from service.errors import Conflict, Invalid, NotFound
-from service.periods import ms
 from service.store import Store
 from service.store import checks as checks_db
 from service.store import merges as merges_db
@@ -51,9 +51,9 @@ class Site:
     page_prefixes: tuple[str, ...] = field(default_factory=tuple)
     public_stats: bool = False  # whether /stats/{site}, the public statistics page, is served
     # whether new paths are checked against the portal's own page before they are listed
-    # (service.pagecheck); None: the default, true when the site has origins
+    # (service.pages.check); None: the default, true when the site has origins
     verify_pages: bool | None = None
-    # set by a merge (service.merges), never by the settings API: public routes addressed
+    # set by a merge (service.provinces.merges), never by the settings API: public routes addressed
     # to this site act on that one
     merged_into: str = ""
     # set only on what resolve_public answers for an alias: the id the request addressed.

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service.counting.periods import SERVICE_TZ, local_iso
 from service.errors import Conflict, Invalid, NotFound
-from service.periods import SERVICE_TZ, local_iso
 from service.sites import SITE_ID_RE
 from service.store import Store
 from service.store import tokens as db

@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app, pagecheck, sites
+from service import create_app, sites
 from service.clock import Clock
+from service.pages import check as pagecheck
 from service.store import Store, get_store
 from tests.redis_proc import RedisProcess
 

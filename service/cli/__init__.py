@@ -7,10 +7,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, hotline, migrate, moving, poll, serve, site, token
+from service.cli import demo, hotline, migrate, moving, poll, site, token
 from service.cli.common import CommandError
-from service.config import ConfigError
 from service.errors import DomainError
+from service.runtime import serve
+from service.runtime.config import ConfigError
 from service.store import StorageUnavailable
 from service.store.embedded import EmbeddedError
 from service.store.migrations import DataTooNew, DataTooOld

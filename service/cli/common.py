@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from service.config import StorageSettings
+from service.runtime.config import StorageSettings
 from service.store import Store, migrations
 from service.store.embedded import redis_for_command
 

@@ -6,9 +6,9 @@ import argparse
 import os
 from typing import Any
 
-from service import demo
 from service.cli.common import open_store
-from service.config import ConfigError, parse_public_url
+from service.runtime import demo
+from service.runtime.config import ConfigError, parse_public_url
 
 
 def register(sub: Any) -> None:

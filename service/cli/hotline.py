@@ -6,8 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from service import hotlines, sites
+from service import sites
 from service.cli.common import CommandError, open_store, print_json
+from service.hotlines import rules as hotlines
 
 
 def register(sub: Any) -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from service import moving
 from service.cli.common import CommandError, open_store, print_json
+from service.provinces import moving
 
 
 def register_site(site_sub: Any) -> None:

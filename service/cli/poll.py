@@ -6,8 +6,9 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from service import polls, sites
+from service import sites
 from service.cli.common import open_store, print_json
+from service.polls import rules as polls
 
 
 def register(sub: Any) -> None:

@@ -8,9 +8,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from service import figures, merges, sites, visits
+from service import sites
 from service.cli.common import CommandError, open_store, print_json
 from service.cli.moving import cmd_site_move, register_site
+from service.counting import figures, visits
+from service.provinces import merges
 
 
 def _site_options(parser: argparse.ArgumentParser) -> None:

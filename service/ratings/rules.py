@@ -9,14 +9,14 @@ from typing import Any
 
 from service import tickets
 from service.allowances import RATINGS
+from service.counting.periods import ms, periods_of
+from service.counting.visitor import AGGREGATE_FACTOR, address_key, address_units, keyed
 from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
-from service.periods import ms, periods_of
 from service.sites import Site
 from service.store import Store
 from service.store import ratings as db
 from service.store.counters import KEEP_SECONDS, Rate
 from service.store.pages import page_id
-from service.visitor import AGGREGATE_FACTOR, address_key, address_units, keyed
 
 # The fixed reasons, in the order readers see them (ids are part of the public API).
 REASONS = ("thieu", "kho-hieu", "sai", "cu", "khac")

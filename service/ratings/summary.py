@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from service.counting.periods import periods_of
 from service.errors import Invalid
-from service.periods import periods_of
 from service.ratings.rules import MIN_RATINGS, REASONS, share
 from service.sites import Site
 from service.store import Store

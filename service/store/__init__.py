@@ -46,7 +46,7 @@ class Store:
         self.site_cache: Cache[str, Site | None] = Cache("sites", SITE_CACHE_BYTES)
         # day -> the day's visitor salt
         self.salt_cache: Cache[str, str] = Cache("salts", 64 * 1024)
-        # group id -> roll-up, "page:<id>" -> public page; see service.groups.stats
+        # group id -> roll-up, "page:<id>" -> public page; see service.provinces.groups.stats
         self.group_cache: Cache[str, dict[str, Any]] = Cache("groups", GROUP_CACHE_BYTES)
 
     @classmethod

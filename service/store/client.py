@@ -16,7 +16,7 @@ from redis.sentinel import Sentinel
 SOCKET_TIMEOUT = 0.4
 CONNECT_TIMEOUT = 0.4
 # The rate limiter (flask-limiter) gives up sooner still and falls back to memory
-# (service.limiter).
+# (service.limits).
 LIMITER_TIMEOUT = 0.25
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.cache import Cache
-from service.periods import Periods, shift_month
+from service.counting.periods import Periods, shift_month
 from service.store import Store
 from service.store.documents import get_hashes
 from service.store.pages import PageWrite, named_check_keys, named_page_keys

@@ -1,4 +1,4 @@
-"""The store's own errors and its Redis-error counter (service.metrics only exports it)."""
+"""The store's own errors and its Redis-error counter (service.runtime.metrics only exports it)."""
 
 from __future__ import annotations
 

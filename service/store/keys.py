@@ -139,7 +139,7 @@ class Keys:
         """Sorted set page id -> views in one day, week, month or year (top lists)."""
         return self._site(site, "rank", period)
 
-    # Verification of pages against the portal's own page (service.pagecheck)
+    # Verification of pages against the portal's own page (service.pages.check)
     def page_states(self, site: str) -> str:
         """Hash page id -> "<state>|<last check ms>|<client title hash>" (verifying sites)."""
         return self._site(site, "pstate")

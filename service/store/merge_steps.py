@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from service.periods import Periods
+from service.counting.periods import Periods
 from service.store import Store
 from service.store.counters import MAX_HOSTS
 from service.store.merges import DAY_MS, Step, Writes, run_step

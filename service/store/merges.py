@@ -9,7 +9,7 @@ a re-run on a later day never re-applies a step under a new name.
 
 The source must no longer change while its data is copied: the merge first makes it an alias
 (its settings carry `merged_into`, so hits addressed to it count into the target) and waits
-until every process's settings cache has seen that (service.merges).
+until every process's settings cache has seen that (service.provinces.merges).
 """
 
 from __future__ import annotations

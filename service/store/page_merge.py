@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from service.periods import Periods
+from service.counting.periods import Periods
 from service.store import Store
 from service.store.counters import MONTH_TOP_KEEP
 from service.store.merges import Step

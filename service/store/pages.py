@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from service.periods import Periods
+from service.counting.periods import Periods
 from service.store import Store
 
 PAGE_SCAN_LIMIT = 1000

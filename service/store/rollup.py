@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from service.periods import Periods
+from service.counting.periods import Periods
 from service.store import Store
 from service.store.counters import Figures, _stat_keys
 

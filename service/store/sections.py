@@ -1,12 +1,12 @@
 """What a site's export file holds: a registry of sections, one per kind of data.
 
-A section is four small functions over one kind of a site's data (service.moving writes and
-reads the file around them; docs/moving.md says how to add one):
+A section is four small functions over one kind of a site's data (service.provinces.moving
+writes and reads the file around them; docs/moving.md says how to add one):
 
 - `export(store, site, now_ms)` yields the section's lines (JSON-able dicts, each with
   `"section": name`), reading in batches (SCAN, HSCAN, ZSCAN, SSCAN), so memory does not
   grow with the site's size;
-- `check(line)` raises BadLine when a line is malformed; service.moving runs it over the
+- `check(line)` raises BadLine when a line is malformed; service.provinces.moving runs it over the
   whole file before anything is written;
 - `apply(pipe, keys, site, line)` queues the line's writes on a pipeline. Every write is in
   the site's slot and sets an absolute value (HSET, ZADD, SADD, SET, PEXPIREAT), so a line
@@ -171,7 +171,7 @@ def _check_settings(line: Line) -> None:
 
 
 def _apply_nothing(pipe: Any, keys: Keys, site: str, line: Line) -> None:
-    """Settings are written last, when the site becomes visible (service.moving)."""
+    """Settings are written last, when the site becomes visible (service.provinces.moving)."""
 
 
 def _export_baselines(store: Store, site: str, now_ms: int) -> Iterator[Line]:

@@ -1,0 +1,1 @@
+"""Counting visits: which hits count, visitors, calendar periods, figures, sources."""

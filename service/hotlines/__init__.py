@@ -1,0 +1,1 @@
+"""Hotlines: numbers, their order and opening hours."""

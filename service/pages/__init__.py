@@ -1,0 +1,1 @@
+"""Per-page views: view counts, top lists, moderation, verification against the portal."""

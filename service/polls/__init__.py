@@ -1,0 +1,1 @@
+"""Polls: definitions, ballots and their tallies."""

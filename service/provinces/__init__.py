@@ -1,0 +1,1 @@
+"""Many portals as one: groups, merges, moving between deployments."""

@@ -1,0 +1,1 @@
+"""Reports: workbooks, the public statistics page, the report gate."""

@@ -1,0 +1,1 @@
+"""The process: serve, the gunicorn worker, config, logs, metrics, the demo."""

@@ -1,1 +1,0 @@
-"""HTTP views: they know requests and responses, and call the domain modules."""

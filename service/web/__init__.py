@@ -1,0 +1,1 @@
+"""What every route shares: auth, bodies, CORS and headers, errors, kept answers."""
