@@ -10,7 +10,9 @@ writes whose scripts limit themselves, inside their script; windows follow the a
   memory (its in-memory fallback; it tries Redis again after 1, 2, 4 ... 32 s) and the
   routes answer 503 themselves.
 - `spend_refused(allowance)`: a vote or rating refused before its script ran (malformed,
-  bad ticket) is counted in process memory, so junk is limited without a round trip.
+  bad ticket) is counted in process memory, so junk is limited without a round trip;
+  `refusals_of(allowance)` does the same for a write's checks before its script (unknown
+  site, refused origin, malformed body) in hits, heartbeats, votes and ratings.
 - `now()` / `clock()`: the app's clock (service.clock), which views read too.
 
 flask-limiter's fixed window starts at a counter's first hit and ends with its TTL, so no
@@ -23,7 +25,8 @@ limits, X-RateLimit headers) are not registered.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from flask import Flask, current_app, request
@@ -32,7 +35,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from service.allowances import ALL, Allowance
 from service.clock import Clock
 from service.counting.visitor import address_key
-from service.errors import TooMany
+from service.errors import DomainError, TooMany
 from service.runtime.config import Settings
 from service.store.client import limiter_storage_options, limiter_storage_uri
 
@@ -182,3 +185,17 @@ def spend_refused(allowance: Allowance, ip: str) -> TooMany | None:
     process memory; the TooMany to answer instead when the client is past its allowance."""
     wait = limits().wait(allowance, ip)
     return None if wait is None else _refuse(wait)
+
+
+@contextmanager
+def refusals_of(allowance: Allowance) -> Iterator[None]:
+    """A write's checks before its script (which limits the rest): a refusal (unknown site,
+    refused origin, malformed body) is counted in the write's allowance in process memory,
+    and past the allowance answered with a 429 instead."""
+    try:
+        yield
+    except DomainError:
+        limited = spend_refused(allowance, request.remote_addr or "")
+        if limited is not None:
+            raise limited from None
+        raise

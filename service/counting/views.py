@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from service import limits as limiter
+from service.allowances import HEARTBEATS, HITS
 from service.counting import visits
 from service.errors import Forbidden, Invalid, TooMany
 from service.pages import rules as pages
@@ -24,13 +26,14 @@ bp.after_request(common.add_cors)
 @bp.post("/hits")
 def hits(site_id: str) -> Response:
     """Record one page load; answer the stats, whether it counted, and the page's views."""
-    site = common.load_site(site_id)
-    body = common.json_body()
-    path = common.page_path(body.get("path"))
-    title = text(body.get("title"), "title", max_len=common.MAX_TITLE, truncate=True) or ""
-    # classified (a source and a host name), never stored
-    referrer = text(body.get("referrer"), "referrer", max_len=2048, truncate=True) or ""
-    facts = common.hit_facts(body, path, title, referrer)
+    with limiter.refusals_of(HITS):
+        site = common.load_site(site_id)
+        body = common.json_body()
+        path = common.page_path(body.get("path"))
+        title = text(body.get("title"), "title", max_len=common.MAX_TITLE, truncate=True) or ""
+        # classified (a source and a host name), never stored
+        referrer = text(body.get("referrer"), "referrer", max_len=2048, truncate=True) or ""
+        facts = common.hit_facts(body, path, title, referrer)
     try:
         common.check_origin(site)
         outcome = visits.hit(get_store(), common.settings().secret_key, site, facts,
@@ -55,10 +58,11 @@ def hits(site_id: str) -> Response:
 @bp.post("/heartbeat")
 def heartbeat(site_id: str) -> Response:
     """Keep a visitor who is still reading in `online`; counts nothing."""
-    site = common.load_site(site_id)
-    body = common.json_body()
-    facts = common.hit_facts(body, common.page_path(body.get("path")), "")
-    common.check_origin(site)
+    with limiter.refusals_of(HEARTBEATS):
+        site = common.load_site(site_id)
+        body = common.json_body()
+        facts = common.hit_facts(body, common.page_path(body.get("path")), "")
+        common.check_origin(site)
     visits.beat(get_store(), common.settings().secret_key, site, facts, now=common.now())
     return Response(status=204)
 

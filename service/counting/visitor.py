@@ -7,8 +7,9 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
+from service.allowances import Allowance
 from service.store import Store
-from service.store.counters import daily_salt
+from service.store.counters import Rate, daily_salt
 
 
 def address(ip: str) -> str:
@@ -25,7 +26,8 @@ def address(ip: str) -> str:
 
 
 # An IPv6 /48 (one customer's site, or a home line's /56 within it) together gets at most this
-# many times one address unit's allowance: hits per window, votes per poll, ratings per page.
+# many times one address unit's ballots: votes per poll, ratings per page. (Request rates
+# declare their own factor: service.allowances, Allowance.network_factor.)
 AGGREGATE_FACTOR = 4
 
 
@@ -83,6 +85,16 @@ def address_units(secret: str, ip: str, *scope: str) -> AddressUnits:
     wide = aggregate(ip)
     return AddressUnits(unit=address_key(secret, ip, *scope),
                         aggregate=keyed(secret, "net48", *scope, wide) if wide else "")
+
+
+def address_rate(allowance: Allowance, secret: str, ip: str) -> Rate:
+    """An allowance as a script counts it for this client: its address unit, and for an
+    IPv6 client with an allowance that has a network factor, its /48 together."""
+    units = address_units(secret, ip)
+    factor = allowance.network_factor if units.aggregate else 0
+    return Rate(allowance.name, units.unit[:16], allowance.count, allowance.window_ms,
+                aggregate=units.aggregate[:16] if factor else "",
+                aggregate_allowed=allowance.count * factor)
 
 
 def network_key(secret: str, ip: str) -> str:

@@ -15,7 +15,7 @@ from service.cache import Cache
 from service.counting import figures as stats_of
 from service.counting import sources
 from service.counting.periods import Periods, ms, periods_of
-from service.counting.visitor import address_units, network_key, visitor_id
+from service.counting.visitor import address_rate, network_key, visitor_id
 from service.errors import TooMany
 from service.sites import Site
 from service.store import Store
@@ -83,15 +83,6 @@ def _window_ms(site: Site) -> int:
     return site.online_window_seconds * 1000
 
 
-def _rate(secret: str, scope: str, ip: str, per_minute: int, *,
-          aggregate: bool = False) -> Rate:
-    units = address_units(secret, ip)
-    if not aggregate:
-        return Rate(scope, units.unit[:16], per_minute, 60_000)
-    return Rate(scope, units.unit[:16], per_minute, 60_000, aggregate=units.aggregate[:16],
-                aggregate_allowed=units.aggregate_allowance(per_minute))
-
-
 def _refuse(limited: Limited) -> TooMany:
     seconds = str(max(1, math.ceil(limited.retry_after_ms / 1000)))
     return TooMany("rate limited", {"Retry-After": seconds})
@@ -106,7 +97,7 @@ def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime
     under that id clears it (service.sites.put_site).
     """
     p = periods_of(now, site.tz)
-    rate = _rate(secret, "hit", facts.ip, HITS_PER_MINUTE, aggregate=True)
+    rate = address_rate(HITS, secret, facts.ip)
     reason = not_counted_reason(facts.user_agent, facts.purpose)
     if reason is not None:
         peeked = db.peek(store, site.id, p, now_ms=ms(now), window_ms=_window_ms(site),
@@ -138,7 +129,7 @@ def record_hit(store: Store, site: Site, *, visitor: str, path: str, title: str,
     address = address or visitor
     page = PageWrite(path=path, title=title, address=address, listable=site.listable(path),
                      max_pages=site.max_pages, verify=site.verifies)
-    rate = Rate("hit", address, HITS_PER_MINUTE, 60_000)
+    rate = Rate(HITS.name, address, HITS.count, HITS.window_ms)
     return _record(store, site, periods_of(now, site.tz), visitor=visitor, page=page,
                    rate=rate, now=now, request_id=request_id, source=source)
 
@@ -169,7 +160,7 @@ def beat(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetim
                          periods_of(now, site.tz).day, ip=facts.ip,
                          user_agent=facts.user_agent[:1024], token=facts.token)
     heartbeat(store, site, visitor=visitor, now=now,
-              rate=_rate(secret, "beat", facts.ip, HEARTBEATS_PER_MINUTE))
+              rate=address_rate(HEARTBEATS, secret, facts.ip))
 
 
 def heartbeat(store: Store, site: Site, *, visitor: str, now: datetime,
@@ -177,8 +168,8 @@ def heartbeat(store: Store, site: Site, *, visitor: str, now: datetime,
     """Keep a visitor already online (never adds one) in `online`, and their visit open."""
     limited = db.heartbeat(store, site.id, visitor, now_ms=ms(now), window_ms=_window_ms(site),
                            session_s=site.session_timeout_seconds,
-                           rate=rate or Rate("beat", "test-address", HEARTBEATS_PER_MINUTE,
-                                             60_000))
+                           rate=rate or Rate(HEARTBEATS.name, "test-address",
+                                             HEARTBEATS.count, HEARTBEATS.window_ms))
     if limited is not None:
         raise _refuse(limited)
 

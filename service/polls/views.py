@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from service import limits as limiter
-from service.allowances import READS
+from service.allowances import READS, VOTES
 from service.polls import rules as polls
 from service.polls import votes
 from service.store import get_store
@@ -31,10 +31,11 @@ def read(site_id: str, poll_id: str) -> Response:
 @bp.post("/<poll_id>/votes")
 def vote(site_id: str, poll_id: str) -> Response:
     """One ballot: 201 with the poll, 409 already voted / poll closed, 400, 429."""
-    site = common.load_site(site_id)
-    common.check_origin(site, own_allowed=True)
-    body = common.json_body()
-    token = common.browser_token(body.get("token"))
+    with limiter.refusals_of(VOTES):
+        site = common.load_site(site_id)
+        common.check_origin(site, own_allowed=True)
+        body = common.json_body()
+        token = common.browser_token(body.get("token"))
     try:
         result = common.cast_vote(site, poll_id, options=body.get("options"),
                                   ticket=body.get("ticket"), token=token)

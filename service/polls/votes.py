@@ -9,13 +9,12 @@ from typing import Any
 from service import tickets
 from service.allowances import VOTES
 from service.counting.periods import ms
-from service.counting.visitor import address_units, keyed
+from service.counting.visitor import address_rate, address_units, keyed
 from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
 from service.polls import rules as polls
 from service.sites import Site
 from service.store import Store
 from service.store import polls as db
-from service.store.counters import Rate
 from service.text import check_unicode
 
 TICKET_SECONDS = tickets.TICKET_SECONDS
@@ -81,16 +80,14 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
     except (Invalid, NotFound) as exc:
         raise VoteRefused("invalid", exc, checked=False) from None
     # the address unit (IPv6: its /64) and, together, its /48 (4 times the allowance)
-    units, per_poll = address_units(secret, ip), address_units(secret, ip, site.id, poll)
+    per_poll = address_units(secret, ip, site.id, poll)
     reply = db.vote(store, db.Ballot(
         site=site.id, poll=poll, now_ms=ms(now), nonce=redeemed.nonce,
         forget_ms=redeemed.forget_ms,
         voter=keyed(secret, "voter", site.id, poll, token) if token else "",
         ip=per_poll.unit, max_per_ip=max_per_ip, aggregate=per_poll.aggregate,
         max_per_aggregate=per_poll.aggregate_allowance(max_per_ip), options=chosen,
-        rate=Rate(VOTES.name, units.unit[:16], VOTES.count, VOTES.window_ms,
-                  aggregate=units.aggregate[:16],
-                  aggregate_allowed=units.aggregate_allowance(VOTES.count)),
+        rate=address_rate(VOTES, secret, ip),
     ))
     if reply.outcome == "ratelimited":
         wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))

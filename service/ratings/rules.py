@@ -10,12 +10,12 @@ from typing import Any
 from service import tickets
 from service.allowances import RATINGS
 from service.counting.periods import ms, periods_of
-from service.counting.visitor import AGGREGATE_FACTOR, address_key, address_units, keyed
+from service.counting.visitor import AGGREGATE_FACTOR, address_rate, address_units, keyed
 from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
 from service.sites import Site
 from service.store import Store
 from service.store import ratings as db
-from service.store.counters import KEEP_SECONDS, Rate
+from service.store.counters import KEEP_SECONDS
 from service.store.pages import page_id
 
 # The fixed reasons, in the order readers see them (ids are part of the public API).
@@ -131,7 +131,7 @@ def rate(store: Store, site: Site, path: str, *, useful: Any, reasons: Any, tick
         month_expire_ms=(p.expire_month + KEEP_SECONDS) * 1000,
         year_expire_ms=(p.expire_year + KEEP_SECONDS) * 1000,
         allowance_expire_ms=p.expire_month * 1000,
-        rate=Rate(RATINGS.name, address_key(secret, ip)[:16], RATINGS.count, RATINGS.window_ms),
+        rate=address_rate(RATINGS, secret, ip),
     ))
     if reply.outcome == "ratelimited":
         wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))

@@ -107,15 +107,16 @@ def read(site_id: str) -> Response:
 @bp.post("")
 def rate(site_id: str) -> Response:
     """One rating: 201 with the page's rating; 409 already rated; 400; 403; 404; 429."""
-    site = common.load_site(site_id)
-    _checked(site)
-    try:
-        body = common.json_body()
-        path = _path(body.get("path"))
-        token = common.browser_token(body.get("token"))
-    except DomainError:
-        metrics.RATINGS.labels(site=site.id, result="invalid").inc()
-        raise
+    with limiter.refusals_of(RATINGS):
+        site = common.load_site(site_id)
+        _checked(site)
+        try:
+            body = common.json_body()
+            path = _path(body.get("path"))
+            token = common.browser_token(body.get("token"))
+        except DomainError:
+            metrics.RATINGS.labels(site=site.id, result="invalid").inc()
+            raise
     try:
         result = cast_rating(site, path, useful=body.get("useful"), reasons=body.get("reasons"),
                              ticket=body.get("ticket"), token=token,
@@ -168,9 +169,10 @@ def form_page(site_id: str) -> Response:
 @form_bp.post("/<site_id>/rating.html")
 def form_rate(site_id: str) -> BaseResponse:
     """A form rating: redirect to the thanks, or the form again with the reason."""
-    site = common.load_site(site_id)
-    _checked(site)
-    path = _path(request.form.get("path") or request.args.get("path"))
+    with limiter.refusals_of(RATINGS):
+        site = common.load_site(site_id)
+        _checked(site)
+        path = _path(request.form.get("path") or request.args.get("path"))
     answer = request.form.get("useful")
     useful: Any = {"yes": True, "no": False}.get(answer or "", answer)
     if useful is False and not request.form.get("send"):

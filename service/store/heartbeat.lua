@@ -8,7 +8,7 @@
 -- Only a visitor whose visit is still open (last activity less than the session timeout
 -- ago, by `now`) is refreshed: a visit that ended is not brought back by a heartbeat.
 -- Returns {1} | {-2, ms until the rate window ends}
-local wait = over_limit(K.rate, A.rate_allowed, A.rate_window)
+local wait = over_limit(K.rate, A.rate_allowed, A.rate_window, A.now)
 if wait then
   return {-2, wait}
 end

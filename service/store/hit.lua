@@ -42,9 +42,9 @@ if not redis.call('SET', K.once, 1, 'NX', 'EX', A.once_s) then
   local views = tonumber(redis.call('ZSCORE', K.views, page.id)) or 0
   return {1, counted, views, 0, read_stats(A.uniques_max_age), 0}
 end
-local wait = over_limit(K.rate, A.rate_allowed, A.rate_window)
+local wait = over_limit(K.rate, A.rate_allowed, A.rate_window, A.now)
 if not wait and A.rate48_allowed > 0 then
-  wait = over_limit(K.rate48, A.rate48_allowed, A.rate_window)
+  wait = over_limit(K.rate48, A.rate48_allowed, A.rate_window, A.now)
 end
 if wait then
   redis.call('DEL', K.once)  -- refused: a retry is checked again

@@ -17,7 +17,7 @@
 -- Returns {'ok', {useful, not_useful, <each of all_reasons>}} (the page's all-time counts), or
 --   {'missing'} (page not tracked), {'duplicate'} (this browser rated it), {'used'} (ticket
 --   already used), {'limited'} (address or network allowance spent), {'ratelimited', ms}.
-local wait = over_limit(K.rate, A.rate_allowed, A.rate_window_ms)
+local wait = over_limit(K.rate, A.rate_allowed, A.rate_window_ms, A.now)
 if wait then
   return {'ratelimited', wait}
 end

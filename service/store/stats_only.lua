@@ -8,7 +8,7 @@
 -- Without K.views uniques are counted afresh and nothing is written (GET stats).
 -- Returns {figures, views of the page (0 without one)} | {-2, ms until the rate window ends}
 if K.views then
-  local wait = over_limit(K.rate, A.rate_allowed, A.rate_window)
+  local wait = over_limit(K.rate, A.rate_allowed, A.rate_window, A.now)
   if wait then
     return {-2, wait}
   end

@@ -17,9 +17,9 @@
 -- Returns {'ok', tally flat list, definition JSON} or {'missing'|'closed'|'scheduled'|
 --          'duplicate'|'used'|'limited'|'unknown'|'toomany'} or {'ratelimited', ms to wait};
 --          options are checked here, so the caller needs no read of its own before voting.
-local wait = over_limit(K.rate, A.rate_allowed, A.rate_window_ms)
+local wait = over_limit(K.rate, A.rate_allowed, A.rate_window_ms, A.now)
 if not wait and K.rate48 then
-  wait = over_limit(K.rate48, A.rate48_allowed, A.rate_window_ms)
+  wait = over_limit(K.rate48, A.rate48_allowed, A.rate_window_ms, A.now)
 end
 if wait then
   return {'ratelimited', wait}

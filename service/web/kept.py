@@ -34,7 +34,7 @@ from flask import Flask, g, request
 from service import limits as limiter
 from service.runtime import metrics
 from service.web.headers import CORS_NAMES, cors
-from service.web.reads import ABOUT, FRESH_UNTIL, Kept, Mark, allowance, read_cache
+from service.web.reads import ABOUT, FRESH_UNTIL, READ_CHECKED, Kept, Mark, allowance, read_cache
 
 # request headers that send a read to Flask: conditional and range requests, and a body
 # (Flask's read_body check answers a malformed or oversized one)
@@ -98,8 +98,10 @@ class KeptReads:
         found: Kept | None = self.cache.response(path)
         if found is None:
             return self._answer_and_keep(path, environ, start_response)
-        if allowance(self.limits, environ.get("REMOTE_ADDR") or "") is not None:
-            # over the allowance: the view counts it again and answers the 429
+        wait = allowance(self.limits, environ.get("REMOTE_ADDR") or "")
+        if wait is not None:
+            # over the allowance: the view answers the 429 (counted once, here)
+            environ[READ_CHECKED] = wait
             return self.wsgi_app(environ, start_response)
         mark = found.mark
         start_response(found.status, found.headers + cors(mark.origins, origin.lower()))

@@ -15,6 +15,7 @@ from service import limits as limiter
 from service.allowances import READS
 from service.cache import Cache
 from service.clock import Clock
+from service.errors import TooMany
 from service.reports import gate as report_gate
 
 CACHE_SECONDS = 1.0
@@ -26,7 +27,8 @@ RESPONSE_BYTES = 16 * 1024 * 1024
 # about (an alias's requests are about the target); read by service.web.kept's mark
 FRESH_UNTIL = "pw.fresh_until"
 ABOUT = "pw.about"
-_COUNTED = "pw.read_counted"
+# the outcome of this request's read allowance check (None, or seconds to wait): counted once
+READ_CHECKED = "pw.read_checked"
 
 
 @dataclass(frozen=True)
@@ -130,10 +132,12 @@ def allowance(limits: limiter.Limits, ip: str) -> int | None:
 def allow() -> None:
     """Count this request in its address's read allowance (once), or refuse it: called
     before anything else a read does, so that unknown ids are limited too."""
-    if request.environ.get(_COUNTED):
-        return
-    request.environ[_COUNTED] = True
-    limiter.spend(READS)
+    environ = request.environ
+    if READ_CHECKED not in environ:  # the kept path may have counted it already
+        environ[READ_CHECKED] = allowance(limiter.limits(), request.remote_addr or "")
+    wait = environ[READ_CHECKED]
+    if wait is not None:
+        raise TooMany("rate limited", {"Retry-After": str(wait)})
 
 
 def cached(key: tuple[str, str, *tuple[Any, ...]], compute: Callable[[], Any]) -> Any:

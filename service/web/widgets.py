@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from service import limits as limiter
-from service.allowances import READS
+from service.allowances import READS, VOTES
 from service.counting import visits
 from service.errors import NotFound
 from service.hotlines import rules as hotlines
@@ -192,8 +192,9 @@ def poll_vote(site_id: str) -> BaseResponse:
     No receipt link: a voter's results page (after_vote) is the answer to the voter's own
     request, so there is nothing to pass on that would show it to someone else.
     """
-    site = common.load_site(site_id)
-    common.check_origin(site, own_allowed=True)
+    with limiter.refusals_of(VOTES):
+        site = common.load_site(site_id)
+        common.check_origin(site, own_allowed=True)
     poll_id = request.form.get("poll", "")
     try:
         result = common.cast_vote(site, poll_id, options=request.form.getlist("option"),

@@ -211,6 +211,22 @@ def test_unknown_ids_count_in_the_read_allowance(
     assert codes[:1200] == [404] * 1200 and codes[1200] == 429
 
 
+def test_a_kept_read_over_the_allowance_is_counted_once(
+        app: Flask, client: FlaskClient, site: sites.Site, clock: Clock) -> None:
+    from service.allowances import READS
+
+    def read() -> int:
+        return client.get("/api/v1/sites/thanhxuan/stats",
+                          environ_base={"REMOTE_ADDR": "192.0.2.71"}).status_code
+
+    codes = [read() for _ in range(READS.count + 2)]
+    assert codes[:READS.count] == [200] * READS.count and codes[READS.count:] == [429, 429]
+    limits = app.extensions["pw_limits"]
+    counts = limits.local(READS)._counts
+    # the kept path refused the last two and Flask answered their 429 without counting again
+    assert counts[limits.client("192.0.2.71")] == READS.count + 2
+
+
 def test_cached_site_lookups_stay_bounded(store: Store, site: sites.Site) -> None:
     store.site_cache.max_bytes = 20_000
     for i in range(120):
