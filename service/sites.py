@@ -15,6 +15,7 @@ from service.counting.periods import ms
 from service.errors import Conflict, Invalid, NotFound
 from service.store import Store
 from service.store import checks as checks_db
+from service.store import imports as imports_db
 from service.store import merges as merges_db
 from service.store import sites as db
 
@@ -169,6 +170,10 @@ def put_site(store: Store, site_id: str, changes: Mapping[str, Any]) -> tuple[Si
     if existing is None:
         if db.tombstone(store, site_id) is not None:
             raise Conflict(deleted_message(site_id))
+        if imports_db.progress(store, site_id):
+            # its keys are the import's lines so far: clearing them would lose them
+            raise Conflict(f"an import of site {site_id} is unfinished: import the same "
+                           "file again to finish it")
         db.clear_strays(store, site_id)  # a hit that raced a purge of the id (hit.lua)
     merged = {**(existing or {}), **clean}
     site = _build(site_id, merged)

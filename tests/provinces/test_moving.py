@@ -724,6 +724,8 @@ def test_an_unfinished_import_keeps_its_id_from_other_files(src: Deployment, des
         import_bytes(dest.store, second)
     with pytest.raises(Conflict, match="being imported as phuongcu"):
         moving.import_file(dest.store, first, now=T0, site_as="khac")
+    with pytest.raises(Conflict, match="an import of site phuongcu is unfinished"):
+        sites.put_site(dest.store, "phuongcu", {})  # would clear the lines applied so far
     assert dest.dump() == before
     assert moving.import_file(dest.store, first, now=T0)["resumed"] is True
     first.close()

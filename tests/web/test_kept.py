@@ -15,7 +15,7 @@ from service.clock import Clock
 from service.hotlines import rules as hotlines
 from service.provinces import groups
 from service.store import Store
-from service.web import kept as fast_reads
+from service.web import kept as kept_reads
 from service.web.reads import ReadCache
 from tests.conftest import metric, post_hit
 
@@ -113,7 +113,7 @@ def test_what_the_view_refuses_or_questions_with_a_query_are_never_kept(
     assert client.get("/api/v1/sites/nowhere/stats").status_code == 404
     assert client.get(STATS + "?x=1").status_code == 200
     assert client.get(STATS, headers={"Origin": "https://" + "a" * 300}).status_code == 200
-    assert fast_reads.kept_routes(app) == {"/api/v1/sites/<site_id>/stats",
+    assert kept_reads.kept_routes(app) == {"/api/v1/sites/<site_id>/stats",
                                            "/api/v1/sites/<site_id>/hotlines",
                                            "/api/v1/groups/<group_id>/stats"}
     assert client.get(STATS + "/").status_code == 404  # Flask's routes: no such rule
@@ -167,11 +167,11 @@ def test_a_response_that_varies_on_more_than_origin_is_never_kept(
     assert _answer(client)[0] == 200
     assert not _kept(app)
     plain = [("Content-Type", "x"), ("Access-Control-Allow-Origin", "*")]
-    assert fast_reads.keepable(plain) == [("Content-Type", "x")]
-    assert fast_reads.keepable([("Vary", "Origin"), ("Access-Control-Allow-Origin", "https://b"),
+    assert kept_reads.keepable(plain) == [("Content-Type", "x")]
+    assert kept_reads.keepable([("Vary", "Origin"), ("Access-Control-Allow-Origin", "https://b"),
                                 ("Access-Control-Expose-Headers", "Retry-After")]) == []
-    assert fast_reads.keepable([("Vary", "Origin, Cookie")]) is None
-    assert fast_reads.keepable([("Set-Cookie", "a=b")]) is None
+    assert kept_reads.keepable([("Vary", "Origin, Cookie")]) is None
+    assert kept_reads.keepable([("Set-Cookie", "a=b")]) is None
 
 
 def test_invented_origins_share_one_kept_answer(
@@ -193,9 +193,9 @@ def test_a_read_with_a_body_goes_to_flask(
 def test_forgetting_a_site_drops_what_its_aliases_kept() -> None:
     cache = ReadCache()
 
-    def kept(path: str, *ids: str) -> fast_reads.Kept:
-        mark = fast_reads.Mark("/api/v1/sites/<site_id>/stats", ids[0], frozenset(ids), ())
-        return fast_reads.Kept("200 OK", [("Content-Type", "application/json")], b"{}", mark)
+    def kept(path: str, *ids: str) -> kept_reads.Kept:
+        mark = kept_reads.Mark("/api/v1/sites/<site_id>/stats", ids[0], frozenset(ids), ())
+        return kept_reads.Kept("200 OK", [("Content-Type", "application/json")], b"{}", mark)
 
     cache.keep_response("/api/v1/sites/cu/stats", time.monotonic() + 1, kept("x", "cu", "moi"))
     cache.keep_response("/api/v1/sites/khac/stats", time.monotonic() + 1, kept("y", "khac"))
