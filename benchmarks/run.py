@@ -562,50 +562,71 @@ def group_lines(g: dict[str, Any]) -> list[str]:
     ]
 
 
-def group_only() -> int:
-    """`PW_BENCH_ONLY=group make bench`: the group roll-up part alone."""
+@contextmanager
+def alone() -> Iterator[tuple[Store, dict[str, str], str]]:
+    """A part of the bench run alone: a fresh embedded Redis with the site `bench`, the
+    service's environment for it and the Redis URL; all gone afterwards."""
     tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
     embedded = EmbeddedRedis(tmp / "redis")
     embedded.start()
+    assert embedded.process is not None
+    REDIS_PID["pid"] = embedded.process.pid
     try:
         store = fresh_store(embedded.url)
         sites.put_site(store, "bench", {})
-        group_setup(store)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
         env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
                     "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
         (tmp / "prom").mkdir()
-        port = free_port()
-        with gunicorn("service:create_app()", port, env) as proc:
-            wrk(f"http://127.0.0.1:{port}/api/v1/sites/bench/stats", seconds=2, server=proc)
-            found = group_bench(store, f"http://127.0.0.1:{port}", proc)
+        yield store, env, embedded.url
     finally:
         embedded.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nportal-widgets group benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print("\n".join(group_lines(found)))
+
+
+def heading(name: str, *, runs: bool = False) -> str:
+    """The first line of a part's figures: what, when, on what."""
+    tail = f"{SECONDS:.0f} s runs" if runs else f"Python {platform.python_version()}"
+    return (f"\nportal-widgets {name} benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+            f"{platform.machine()}, {os.cpu_count()} cores, {tail}")
+
+
+def post_alone(name: str, path: str, body_file: Path | None, env: dict[str, str],
+               redis_url: str, store: Store) -> list[str]:
+    """POST `path` against the minimal route (interleaved, medians; CPU per request), and
+    its Redis cost."""
+    svc_port, min_port = free_port(), free_port()
+    ref = f"http://127.0.0.1:{min_port}/"
+    url = f"http://127.0.0.1:{svc_port}{path}"
+    with gunicorn("service:create_app()", svc_port, env) as service_proc, \
+            gunicorn("benchmarks.minimal:app", min_port, env) as minimal_proc:
+        minimal, service = interleaved(
+            lambda: wrk(ref, server=minimal_proc),
+            lambda: wrk(url, "POST", body_file, server=service_proc))
+    title = f"POST {name}"
+    trips, cmds = redis_cost(redis_url, store, title)[title]
+    return [line(f"minimal (for {name})", minimal), line(title, service, minimal),
+            f"  {title:<14} {trips:5.2f} round trips  {max(cmds, 0.0):6.1f} commands"]
+
+
+def group_only() -> int:
+    """`PW_BENCH_ONLY=group make bench`: the group roll-up part alone."""
+    with alone() as (store, env, _):
+        group_setup(store)
+        port = free_port()
+        with gunicorn("service:create_app()", port, env) as proc:
+            wrk(f"http://127.0.0.1:{port}/api/v1/sites/bench/stats", seconds=2, server=proc)
+            found = group_lines(group_bench(store, f"http://127.0.0.1:{port}", proc))
+    print(heading("group"))
+    print("\n".join(found))
     return 0
 
 
 def edge_only() -> int:
     """`PW_BENCH_ONLY=edge make bench`: the HTTP edge part alone."""
-    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
-    embedded = EmbeddedRedis(tmp / "redis")
-    embedded.start()
-    try:
-        store = fresh_store(embedded.url)
-        sites.put_site(store, "bench", {})
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
-        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
-                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
-        (tmp / "prom").mkdir()
+    with alone() as (_, env, _url):
         found = edge_lines(env)
-    finally:
-        embedded.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nportal-widgets HTTP edge benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(heading("HTTP edge"))
     print("\n".join(found))
     return 0
 
@@ -614,37 +635,14 @@ def ratings_only() -> int:
     """`PW_BENCH_ONLY=ratings make bench`: POST ratings against the minimal route
     (interleaved, medians; CPU per request) and its Redis cost, alone (PW_BENCH_SECONDS
     shortens the runs)."""
-    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
-    embedded = EmbeddedRedis(tmp / "redis")
-    embedded.start()
-    assert embedded.process is not None
-    REDIS_PID["pid"] = embedded.process.pid
-    try:
-        store = fresh_store(embedded.url)
-        site, _ = sites.put_site(store, "bench", {})
+    with alone() as (store, env, url), tempfile.TemporaryDirectory() as work:
+        site = sites.get_site(store, "bench", cached=False)
         track_rated(store, site)
-        rated = tmp / "ratings.txt"
+        rated = Path(work) / "ratings.txt"
         rating_bodies(rated, site, 2 * 8000 * BODY_SLICES)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
-        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
-                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
-        (tmp / "prom").mkdir()
-        svc_port, min_port = free_port(), free_port()
-        ref = f"http://127.0.0.1:{min_port}/"
-        url = f"http://127.0.0.1:{svc_port}/api/v1/sites/bench/ratings"
-        with gunicorn("service:create_app()", svc_port, env) as service_proc, \
-                gunicorn("benchmarks.minimal:app", min_port, env) as minimal_proc:
-            minimal, service = interleaved(lambda: wrk(ref, server=minimal_proc),
-                                           lambda: wrk(url, "POST", rated, server=service_proc))
-        trips, cmds = redis_cost(embedded.url, store, "POST ratings")["POST ratings"]
-    finally:
-        embedded.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nportal-widgets rating benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.machine()}, {os.cpu_count()} cores, {SECONDS:.0f} s runs")
-    print(line("minimal (for ratings)", minimal))
-    print(line("POST ratings", service, minimal))
-    print(f"  POST ratings   {trips:5.2f} round trips  {max(cmds, 0.0):6.1f} commands")
+        found = post_alone("ratings", "/api/v1/sites/bench/ratings", rated, env, url, store)
+    print(heading("rating", runs=True))
+    print("\n".join(found))
     return 0
 
 
@@ -652,21 +650,11 @@ def reads_only() -> int:
     """`PW_BENCH_ONLY=stats make bench`: GET stats and GET hotlines (answered from their kept
     responses, service/web/kept.py) against the minimal route, interleaved, medians,
     CPU per request; alone (PW_BENCH_SECONDS shortens the runs)."""
-    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
-    embedded = EmbeddedRedis(tmp / "redis")
-    embedded.start()
-    assert embedded.process is not None
-    REDIS_PID["pid"] = embedded.process.pid
     found: list[str] = []
-    try:
-        store = fresh_store(embedded.url)
-        site, _ = sites.put_site(store, "bench", {})
+    with alone() as (store, env, _):
+        site = sites.get_site(store, "bench", cached=False)
         hotlines.replace(store, site, {"hotlines": [
             {"label": "Tiếp công dân", "number": "024.62933647", "group": "UBND Quận"}]})
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
-        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
-                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
-        (tmp / "prom").mkdir()
         svc_port, min_port = free_port(), free_port()
         svc, ref = f"http://127.0.0.1:{svc_port}", f"http://127.0.0.1:{min_port}/"
         with gunicorn("service:create_app()", svc_port, env) as service_proc, \
@@ -682,11 +670,7 @@ def reads_only() -> int:
                     ratio = cpu_ratio(minimal, service)
                     verdict = "PASS" if ratio >= TARGETS["stats"] else "FAIL"
                     found.append(f"  target stats >= {TARGETS['stats']}x CPU: {verdict}")
-    finally:
-        embedded.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nportal-widgets public reads benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.machine()}, {os.cpu_count()} cores, {SECONDS:.0f} s runs")
+    print(heading("public reads", runs=True))
     print("\n".join(found))
     return 0
 
@@ -695,34 +679,10 @@ def hits_only() -> int:
     """`PW_BENCH_ONLY=hits make bench`: POST hits against the minimal route (interleaved,
     medians; CPU per request) and its Redis cost, alone (PW_BENCH_SECONDS shortens the
     runs)."""
-    tmp = Path(tempfile.mkdtemp(prefix="pw-bench-"))
-    embedded = EmbeddedRedis(tmp / "redis")
-    embedded.start()
-    assert embedded.process is not None
-    REDIS_PID["pid"] = embedded.process.pid
-    try:
-        store = fresh_store(embedded.url)
-        sites.put_site(store, "bench", {})
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PW_")}
-        env.update({"PW_REDIS_URL": embedded.url, "PW_SECRET_KEY": SECRET,
-                    "PW_TRUSTED_PROXIES": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prom")})
-        (tmp / "prom").mkdir()
-        svc_port, min_port = free_port(), free_port()
-        ref = f"http://127.0.0.1:{min_port}/"
-        url = f"http://127.0.0.1:{svc_port}/api/v1/sites/bench/hits"
-        with gunicorn("service:create_app()", svc_port, env) as service_proc, \
-                gunicorn("benchmarks.minimal:app", min_port, env) as minimal_proc:
-            minimal, service = interleaved(lambda: wrk(ref, server=minimal_proc),
-                                           lambda: wrk(url, "POST", server=service_proc))
-        trips, cmds = redis_cost(embedded.url, store, "POST hits")["POST hits"]
-    finally:
-        embedded.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nportal-widgets hit benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.machine()}, {os.cpu_count()} cores, {SECONDS:.0f} s runs")
-    print(line("minimal (for hits)", minimal))
-    print(line("POST hits (+stats)", service, minimal))
-    print(f"  POST hits      {trips:5.2f} round trips  {max(cmds, 0.0):6.1f} commands")
+    with alone() as (store, env, url):
+        found = post_alone("hits", "/api/v1/sites/bench/hits", None, env, url, store)
+    print(heading("hit", runs=True))
+    print("\n".join(found))
     return 0
 
 

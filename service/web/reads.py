@@ -14,7 +14,6 @@ from flask import current_app, request
 from service import limits as limiter
 from service.allowances import READS
 from service.cache import Cache
-from service.clock import Clock
 from service.errors import TooMany
 from service.reports import gate as report_gate
 
@@ -60,11 +59,8 @@ class ReadCache:
     take no lock.
     """
 
-    def __init__(self, seconds: float = CACHE_SECONDS,
-                 limit: limiter.LocalLimit | None = None) -> None:
+    def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
-        # the app's read allowance (service.limits), which web.kept checks too
-        self.limit = limit or limiter.LocalLimit(READS, Clock())
         self.answers: Cache[Hashable, Any] = Cache("answers", ANSWER_BYTES)
         self.responses: Cache[str, Kept] = Cache("responses", RESPONSE_BYTES)
 
@@ -103,8 +99,7 @@ def read_cache() -> ReadCache:
     """This app's read cache (one per process)."""
     cache: ReadCache | None = current_app.extensions.get("pw_reads")
     if cache is None:
-        cache = current_app.extensions.setdefault(
-            "pw_reads", ReadCache(limit=limiter.limits().local(READS)))
+        cache = current_app.extensions.setdefault("pw_reads", ReadCache())
     return cache
 
 
