@@ -47,11 +47,14 @@
     td.appendChild(b);
   }
 
+  var asked = 0;  // the newest load: an older answer that arrives after it is dropped
   function load(keepMessage) {
     if (!site) return;
     var state = $('pages-state').value;
+    var mine = ++asked;
     call('GET', '?period=' + $('pages-period').value + '&limit=100' + (state ? '&state=' + state : ''))
       .then(function (data) {
+        if (mine !== asked) return;  // another site, period or state was asked for since
         var body = $('pages').querySelector('tbody');
         body.textContent = '';
         var shown = data.pages;  // the service applies the state filter
@@ -93,7 +96,9 @@
           body.appendChild(tr);
         }
         if (!keepMessage) say('');
-      }).catch(function (e) { say('Không tải được danh sách trang: ' + e.message, true); });
+      }).catch(function (e) {
+        if (mine === asked) say('Không tải được danh sách trang: ' + e.message, true);
+      });
   }
 
   document.addEventListener('pw:site', function (ev) {

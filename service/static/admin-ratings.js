@@ -7,6 +7,7 @@
   var pct = new Intl.NumberFormat('vi-VN', { style: 'percent', maximumFractionDigits: 0 });
   var REASONS = ['thieu', 'kho-hieu', 'sai', 'cu', 'khac'];  // the table's reason columns, in order
   var site = '', token = '';
+  var asked = 0;  // the newest load: an older answer that arrives after it is dropped
 
   function say(text, error) { window.pwAdminSay(text, 'ratings-msg', error); }
   function td(tr, text, cls) {
@@ -21,9 +22,11 @@
   function load() {
     if (!site) return;
     var body = $('ratings').querySelector('tbody');
+    var mine = ++asked;
     window.pwAdminCall(token, 'GET', '/sites/' + encodeURIComponent(site) +
       '/ratings?period=month&sort=' + $('ratings-sort').value + '&limit=100')
       .then(function (data) {
+        if (mine !== asked) return;  // another site or order was asked for since
         body.textContent = '';
         var t = data.totals || {};
         $('ratings-totals').textContent = 'Cả tháng: ' + fmt.format(t.useful || 0) + ' lượt «hữu ích», ' +
@@ -52,6 +55,7 @@
         say('');
       })
       .catch(function (e) {
+        if (mine !== asked) return;
         body.textContent = '';
         $('ratings-totals').textContent = '';
         say('Không tải được đánh giá: ' + e.message, true);
