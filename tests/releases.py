@@ -31,7 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".venv-releases"
 # The tag and, for clones without tags, its commit.
-RELEASES = {"v0.1.0": "b4caf95", "v0.2.0": "8f2383d"}
+RELEASES = {"v0.1.0": "b4caf95", "v0.2.0": "8f2383d", "v0.3.0": "bb2e336"}
 SECRET = "release-test-secret-0123456789abcdef"
 
 

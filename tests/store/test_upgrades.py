@@ -317,6 +317,16 @@ def v02(redis_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Written:
     return _write("v0.2.0", redis_server, tmp_path_factory.mktemp("v020"), _v02)
 
 
+@pytest.fixture(scope="module")
+def v03(redis_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Written:
+    # the previous release (data layout 4), running v0.2.0's scenario: what layout 5's
+    # migration (m0005, open visits into the online set) meets after an upgrade
+    return _write("v0.3.0", redis_server, tmp_path_factory.mktemp("v030"), _v02)
+
+
+FIXTURES = {"v0.1.0": "v01", "v0.2.0": "v02", "v0.3.0": "v03"}
+
+
 def check_all(written: Written, call: Call, *, sources: bool) -> None:
     for site in ("thanhxuan", "caugiay"):
         nonzero(written.shown[site], site)
@@ -329,10 +339,10 @@ def check_all(written: Written, call: Call, *, sources: bool) -> None:
 
 # ------------------------------------------------------------------ the tests
 
-@pytest.mark.parametrize("tag", ["v0.1.0", "v0.2.0"])
+@pytest.mark.parametrize("tag", ["v0.1.0", "v0.2.0", "v0.3.0"])
 def test_migrate_keeps_everything_the_release_showed(
         tag: str, request: pytest.FixtureRequest, redis_server: Any) -> None:
-    written: Written = request.getfixturevalue("v01" if tag == "v0.1.0" else "v02")
+    written: Written = request.getfixturevalue(FIXTURES[tag])
     put_back(redis_server, written.saved)
     done = current_cli(redis_server.url, "migrate")
     assert f"data layout {migrations.CURRENT}: up to date" in done.stdout
@@ -345,6 +355,8 @@ def test_migrate_keeps_everything_the_release_showed(
     orphan = b"pw:{thanhxuan}:merge:phuong-x"
     assert (orphan in before) == (tag == "v0.2.0")
     folded = 0
+    assert after.pop(b"pw:schema") == str(migrations.CURRENT).encode()
+    before.pop(b"pw:schema", None)  # written from layout 4 on (v0.3.0)
     for key, value in before.items():
         parsed = keys.site_of(key.decode())
         if key == orphan or (parsed is not None and schema.is_v1_key(parsed[1])):
@@ -365,11 +377,19 @@ def test_migrate_keeps_everything_the_release_showed(
     again = current_cli(redis_server.url, "migrate")
     assert "nothing to do" in again.stdout
     with this_release(redis_server.url) as call:
-        check_all(written, call, sources=tag == "v0.2.0")
-        if tag == "v0.2.0":
+        check_all(written, call, sources=tag != "v0.1.0")
+        if tag != "v0.1.0":
             assert_kept(written.shown["group"], call("GET", "/api/v1/groups/hanoi/stats")[1])
             status, merged = call("GET", "/api/v1/admin/sites/phuong-a", token=written.token)
             assert status == 200 and merged["merged_into"] == "caugiay"
+        if tag == "v0.3.0":
+            # deleted by a release that keeps deleted sites: restored with its own settings
+            restored = current_cli(redis_server.url, "site", "restore", "phuong-cu")
+            assert '"id": "phuong-cu"' in restored.stdout
+            status, got = call("GET", "/api/v1/admin/sites/phuong-cu", token=written.token)
+            assert status == 200 and got["name"] == "Phường cũ"
+            status, stats = call("GET", "/api/v1/sites/phuong-cu/stats")
+            assert status == 200 and stats["pageviews"]["total"] == 1 + 2 + 3
         if tag == "v0.2.0":
             # the portal with origins: each of its pages is queued for its first check, and
             # like any unverified page it is counted but listed only once its portal answers
@@ -395,7 +415,7 @@ def test_migrate_keeps_everything_the_release_showed(
 @pytest.mark.parametrize("tag", ["v0.1.0", "v0.2.0"])
 def test_check_changes_nothing_and_says_what_would_be_done(
         tag: str, request: pytest.FixtureRequest, redis_server: Any) -> None:
-    written: Written = request.getfixturevalue("v01" if tag == "v0.1.0" else "v02")
+    written: Written = request.getfixturevalue(FIXTURES[tag])
     put_back(redis_server, written.saved)
     before = state(redis_server)
     done = current_cli(redis_server.url, "migrate", "--check")
@@ -477,17 +497,18 @@ def test_serve_migrate_migrates_then_serves(v01: Written, redis_server: Any,
     assert "layout 3 written" in (tmp_path / "serve.log").read_text()
 
 
-@pytest.mark.parametrize("tag", ["v0.1.0", "v0.2.0"])
+@pytest.mark.parametrize("tag", ["v0.1.0", "v0.2.0", "v0.3.0"])
 def test_a_migration_killed_anywhere_completes_exactly_once(
         tag: str, request: pytest.FixtureRequest, redis_server: Any) -> None:
-    written: Written = request.getfixturevalue("v01" if tag == "v0.1.0" else "v02")
+    written: Written = request.getfixturevalue(FIXTURES[tag])
     put_back(redis_server, written.saved)
     before = state(redis_server)
     counted = current_cli(redis_server.url, "migrate", env={"PW_TEST_MIGRATE_KILL_AFTER": "0"},
                           check=False)
     assert counted.returncode == -9  # killed before its first unit: only the layout found
     after = state(redis_server)
-    assert after.pop(b"pw:schema") == (b"1" if tag == "v0.1.0" else b"2")
+    assert after.pop(b"pw:schema") == {"v0.1.0": b"1", "v0.2.0": b"2", "v0.3.0": b"4"}[tag]
+    before.pop(b"pw:schema", None)  # written from layout 4 on (v0.3.0)
     assert after == before
     units = 0
     # how many units a whole run has: kill after 1, 2, ... until a run finishes
@@ -505,5 +526,5 @@ def test_a_migration_killed_anywhere_completes_exactly_once(
             assert second.returncode in (0, -9)
         current_cli(redis_server.url, "migrate")
         with this_release(redis_server.url) as call:
-            check_all(written, call, sources=tag == "v0.2.0")
+            check_all(written, call, sources=tag != "v0.1.0")
     assert units >= (10 if tag == "v0.1.0" else 1)
