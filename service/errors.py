@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class DomainError(Exception):
     """A refused request; `status` and a short lowercase reason."""
@@ -12,6 +14,17 @@ class DomainError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.headers = headers or {}
+
+
+class WriteRefused(Exception):
+    """A vote or rating that was not recorded: `result` for the metric, `error` for the
+    answer; `checked`: its script ran (and counted the attempt in the address's allowance)."""
+
+    def __init__(self, result: str, error: DomainError, *, checked: bool = True) -> None:
+        super().__init__(error.reason)
+        self.result = result
+        self.error = error
+        self.checked = checked
 
 
 class Invalid(DomainError):
@@ -55,6 +68,12 @@ class Unsupported(DomainError):
 
 
 class TooMany(DomainError):
-    """A limit other than the rate limiter's (429)."""
+    """Over an allowance or a limit (429)."""
 
     status = 429
+
+    @classmethod
+    def rate_limited(cls, retry_after_ms: int) -> TooMany:
+        """Over a rate allowance: Retry-After in whole seconds (at least 1)."""
+        seconds = max(1, math.ceil(retry_after_ms / 1000))
+        return cls("rate limited", {"Retry-After": str(seconds)})

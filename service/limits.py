@@ -164,8 +164,9 @@ def now() -> datetime:
     return clock().now()
 
 
-def _refuse(wait: int) -> TooMany:
-    return TooMany("rate limited", {"Retry-After": str(wait)})
+def refusal(wait: int) -> TooMany:
+    """The 429 of a request over its allowance: Retry-After, the rest of the window."""
+    return TooMany.rate_limited(wait * 1000)
 
 
 def spend(allowance: Allowance) -> None:
@@ -177,14 +178,14 @@ def spend(allowance: Allowance) -> None:
     else:
         wait = found.wait(allowance, request.remote_addr or "")
     if wait is not None:
-        raise _refuse(wait)
+        raise refusal(wait)
 
 
 def spend_refused(allowance: Allowance, ip: str) -> TooMany | None:
     """Count a write that was refused before its script (which limits the rest) ran, in
     process memory; the TooMany to answer instead when the client is past its allowance."""
     wait = limits().wait(allowance, ip)
-    return None if wait is None else _refuse(wait)
+    return None if wait is None else refusal(wait)
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +24,6 @@ from service.store.pages import PageWrite, page_id
 
 _CRAWLERS = CrawlerDetect()
 _AGENTS: Cache[str, bool] = Cache("user-agents", 512 * 1024)
-# Per site and client address unit (IPv6: its /64), checked inside the hit's own script;
-# declared in service.allowances (HITS, HEARTBEATS) with every other allowance.
-HITS_PER_MINUTE = HITS.count
-HEARTBEATS_PER_MINUTE = HEARTBEATS.count
 
 
 @dataclass(frozen=True)
@@ -84,8 +79,7 @@ def _window_ms(site: Site) -> int:
 
 
 def _refuse(limited: Limited) -> TooMany:
-    seconds = str(max(1, math.ceil(limited.retry_after_ms / 1000)))
-    return TooMany("rate limited", {"Retry-After": seconds})
+    return TooMany.rate_limited(limited.retry_after_ms)
 
 
 def hit(store: Store, secret: str, site: Site, facts: HitFacts, *, now: datetime,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +9,7 @@ from service import tickets
 from service.allowances import VOTES
 from service.counting.periods import ms
 from service.counting.visitor import address_rate, address_units, keyed
-from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
+from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany, WriteRefused
 from service.polls import rules as polls
 from service.sites import Site
 from service.store import Store
@@ -35,15 +34,8 @@ OUTCOMES: dict[str, tuple[str, type[DomainError] | None, str]] = {
 }
 
 
-class VoteRefused(Exception):
-    """A vote that was not recorded: `result` for the metric, `error` for the answer;
-    `checked`: vote.lua ran (and counted the attempt in the address's allowance)."""
-
-    def __init__(self, result: str, error: DomainError, *, checked: bool = True) -> None:
-        super().__init__(error.reason)
-        self.result = result
-        self.error = error
-        self.checked = checked
+class VoteRefused(WriteRefused):
+    """A vote that was not recorded (service.errors.WriteRefused)."""
 
 
 def issue_ticket(secret: str, site: Site, poll_id: str, now: datetime | None = None) -> str:
@@ -90,8 +82,7 @@ def vote(store: Store, site: Site, poll_id: str, *, options: Any, ticket: Any, t
         rate=address_rate(VOTES, secret, ip),
     ))
     if reply.outcome == "ratelimited":
-        wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))
-        raise VoteRefused("limited", TooMany("rate limited", {"Retry-After": wait}))
+        raise VoteRefused("limited", TooMany.rate_limited(reply.retry_after_ms))
     result, error, reason = OUTCOMES.get(reply.outcome, ("invalid", Invalid, "vote refused"))
     if error is not None or reply.definition is None:
         raise VoteRefused(result, (error or Invalid)(reason))

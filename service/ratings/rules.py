@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ from service import tickets
 from service.allowances import RATINGS
 from service.counting.periods import ms, periods_of
 from service.counting.visitor import AGGREGATE_FACTOR, address_rate, address_units, keyed
-from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany
+from service.errors import Conflict, DomainError, Invalid, NotFound, TooMany, WriteRefused
 from service.sites import Site
 from service.store import Store
 from service.store import ratings as db
@@ -44,15 +43,8 @@ OUTCOMES: dict[str, tuple[str, type[DomainError], str]] = {
 }
 
 
-class RatingRefused(Exception):
-    """A rating that was not recorded: `result` for the metric, `error` for the answer;
-    `checked`: rating.lua ran (and counted the attempt in the address's allowance)."""
-
-    def __init__(self, result: str, error: DomainError, *, checked: bool = True) -> None:
-        super().__init__(error.reason)
-        self.result = result
-        self.error = error
-        self.checked = checked
+class RatingRefused(WriteRefused):
+    """A rating that was not recorded (service.errors.WriteRefused)."""
 
 
 @dataclass(frozen=True)
@@ -134,8 +126,7 @@ def rate(store: Store, site: Site, path: str, *, useful: Any, reasons: Any, tick
         rate=address_rate(RATINGS, secret, ip),
     ))
     if reply.outcome == "ratelimited":
-        wait = str(max(1, math.ceil(reply.retry_after_ms / 1000)))
-        raise RatingRefused("limited", TooMany("rate limited", {"Retry-After": wait}))
+        raise RatingRefused("limited", TooMany.rate_limited(reply.retry_after_ms))
     if reply.counts is None:
         result, error, reason = OUTCOMES.get(reply.outcome, ("invalid", Invalid,
                                                              "rating refused"))

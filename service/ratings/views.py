@@ -58,28 +58,12 @@ def _lang(site: Site, value: Any) -> str:
 
 def cast_rating(site: Site, path: str, *, useful: Any, reasons: Any, ticket: Any,
                 token: str, lang: str) -> dict[str, Any]:
-    """Rate from this request and count the outcome in pw_ratings_total; RatingRefused.
-
-    Attempts are limited per address inside rating.lua (the one check of a rating that
-    reaches it); a rating refused before it (malformed, bad ticket) is counted in process
-    memory.
-    """
+    """Rate from this request, counted in pw_ratings_total; RatingRefused when not."""
     config = common.settings()
-    ip = common.client_ip()
-    try:
-        result = ratings.rate(get_store(), site, path, useful=useful, reasons=reasons,
-                              ticket=ticket, token=token, ip=ip,
-                              secret=config.secret_key, per_ip=config.ratings_per_ip,
-                              now=common.now(), lang=lang)
-    except ratings.RatingRefused as refused:
-        limited = None if refused.checked else limiter.spend_refused(RATINGS, ip)
-        if limited is not None:
-            metrics.RATINGS.labels(site=site.id, result="limited").inc()
-            raise ratings.RatingRefused("limited", limited) from None
-        metrics.RATINGS.labels(site=site.id, result=refused.result).inc()
-        raise
-    metrics.RATINGS.labels(site=site.id, result="accepted").inc()
-    return result
+    return common.counted_write(site, RATINGS, metrics.RATINGS, lambda ip: ratings.rate(
+        get_store(), site, path, useful=useful, reasons=reasons, ticket=ticket, token=token,
+        ip=ip, secret=config.secret_key, per_ip=config.ratings_per_ip, now=common.now(),
+        lang=lang))
 
 
 def _checked(site: Site) -> None:

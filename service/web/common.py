@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,9 +14,16 @@ from flask import Response, current_app, g, request
 
 from service import limits as limiter
 from service import sites
-from service.allowances import VOTES
+from service.allowances import VOTES, Allowance
 from service.counting.visits import HitFacts
-from service.errors import Forbidden, Invalid, NotFound, TooLarge, Unsupported
+from service.errors import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unsupported,
+    WriteRefused,
+)
 from service.polls import votes
 from service.runtime import metrics
 from service.runtime.config import Settings, bounded_int
@@ -215,25 +223,30 @@ def now() -> datetime:
     return limiter.now()
 
 
-def cast_vote(site: Site, poll_id: str, *, options: Any, ticket: Any,
-              token: str) -> dict[str, Any]:
-    """Vote from this request and count the outcome in pw_votes_total; VoteRefused when not.
-
-    Attempts are limited per address inside vote.lua (the one check of a vote that reaches
-    it); a vote refused before it (malformed, bad ticket) is counted in process memory.
-    """
-    config = settings()
+def counted_write(site: Site, allowance: Allowance, counter: Any,
+                  write: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """Run a vote or rating (`write(ip)`) and count its outcome in `counter` (by site and
+    result). Attempts are limited per address inside the write's script (the one check of a
+    write that reaches it); one refused before its script ran (malformed, bad ticket) is
+    counted in process memory, and past the allowance answered with a 429 instead."""
     ip = client_ip()
     try:
-        result = votes.vote(get_store(), site, poll_id, options=options, ticket=ticket,
-                            token=token, ip=ip, secret=config.secret_key,
-                            max_per_ip=config.poll_max_votes_per_ip, now=now())
-    except votes.VoteRefused as refused:
-        limited = None if refused.checked else limiter.spend_refused(VOTES, ip)
+        result = write(ip)
+    except WriteRefused as refused:
+        limited = None if refused.checked else limiter.spend_refused(allowance, ip)
         if limited is not None:
-            metrics.VOTES.labels(site=site.id, result="limited").inc()
-            raise votes.VoteRefused("limited", limited) from None
-        metrics.VOTES.labels(site=site.id, result=refused.result).inc()
+            counter.labels(site=site.id, result="limited").inc()
+            raise type(refused)("limited", limited) from None
+        counter.labels(site=site.id, result=refused.result).inc()
         raise
-    metrics.VOTES.labels(site=site.id, result="accepted").inc()
+    counter.labels(site=site.id, result="accepted").inc()
     return result
+
+
+def cast_vote(site: Site, poll_id: str, *, options: Any, ticket: Any,
+              token: str) -> dict[str, Any]:
+    """Vote from this request, counted in pw_votes_total; VoteRefused when not."""
+    config = settings()
+    return counted_write(site, VOTES, metrics.VOTES, lambda ip: votes.vote(
+        get_store(), site, poll_id, options=options, ticket=ticket, token=token, ip=ip,
+        secret=config.secret_key, max_per_ip=config.poll_max_votes_per_ip, now=now()))

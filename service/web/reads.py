@@ -14,7 +14,6 @@ from flask import current_app, request
 from service import limits as limiter
 from service.allowances import READS
 from service.cache import Cache
-from service.errors import TooMany
 from service.reports import gate as report_gate
 
 CACHE_SECONDS = 1.0
@@ -132,7 +131,7 @@ def allow() -> None:
         environ[READ_CHECKED] = allowance(limiter.limits(), request.remote_addr or "")
     wait = environ[READ_CHECKED]
     if wait is not None:
-        raise TooMany("rate limited", {"Retry-After": str(wait)})
+        raise limiter.refusal(wait)
 
 
 def cached(key: tuple[str, str, *tuple[Any, ...]], compute: Callable[[], Any]) -> Any:

@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from service import sites, tokens
+from service import allowances, sites, tokens
 from service.counting import visits
 from service.counting.periods import ms, periods_of
 from service.errors import TooMany
@@ -330,7 +330,7 @@ def test_one_ipv6_48_gets_four_times_one_addresss_hits(store: Store, site: Site)
             counted += 1
         except TooMany:
             limited += 1
-    assert counted == 4 * visits.HITS_PER_MINUTE and limited == 2500 - counted
+    assert counted == 4 * allowances.HITS.count and limited == 2500 - counted
     other = visits.HitFacts(ip="2001:db8:beef::1", user_agent=BROWSER, purpose="",
                             token="someone-else", path="/a", title="")
     assert visits.hit(store, "secret", quan, other, now=now).counted  # another /48
