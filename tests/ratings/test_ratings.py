@@ -111,7 +111,7 @@ def test_one_rating_per_browser_per_page(client: FlaskClient, store: Store, page
 
 def test_the_guard_is_a_keyed_hash_kept_90_days(client: FlaskClient, store: Store,
                                                 page: str, redis_server: Any) -> None:
-    before = time.time() * 1000
+    before = int(time.time() * 1000)  # whole ms, as the service's `now` (within the same ms)
     assert rate(client, True, token="browser-secret-1").status_code == 201
     raters = store.redis.zrange("pw:{thanhxuan}:rt-raters", 0, -1, withscores=True)
     assert len(raters) == 1
